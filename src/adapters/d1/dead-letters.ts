@@ -1,0 +1,25 @@
+/** Dead letters in D1 (table `dead_letters`). Recording twice is harmless: queues deliver at least once. */
+import type { DeadLetterStore } from '../../domain/ports.ts'
+
+/** D1-backed DeadLetterStore. */
+export function d1DeadLetterStore(db: D1Database): DeadLetterStore {
+	return {
+		async record(letter) {
+			await db
+				.prepare(
+					`INSERT INTO dead_letters (message_id, queue, kind, body, reason, attempts, received_at)
+					 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (message_id) DO NOTHING`,
+				)
+				.bind(
+					letter.messageId,
+					letter.queue,
+					letter.kind,
+					JSON.stringify(letter.body),
+					letter.reason,
+					letter.attempts,
+					letter.receivedAt,
+				)
+				.run()
+		},
+	}
+}

@@ -1,0 +1,116 @@
+/** Reconcile runs in D1 (table `runs`). */
+import type { Run, RunOutcome, RunStore } from '../../domain/ports.ts'
+
+interface RunRow {
+	id: number
+	trigger: Run['trigger']
+	status: Run['status']
+	dry_run: number
+	force: number
+	commit_sha: string | null
+	delivery_id: string | null
+	attempts: number
+	summary: string | null
+	plan: string | null
+	api_calls: string | null
+	error_code: string | null
+	error_message: string | null
+	queued_at: number
+	started_at: number | null
+	finished_at: number | null
+	duration_ms: number | null
+}
+
+/** Maps a row to the domain shape; JSON columns are parsed here and nowhere else. */
+export function toRun(row: RunRow): Run {
+	return {
+		id: row.id,
+		trigger: row.trigger,
+		status: row.status,
+		dryRun: row.dry_run === 1,
+		force: row.force === 1,
+		commitSha: row.commit_sha,
+		deliveryId: row.delivery_id,
+		attempts: row.attempts,
+		summary: row.summary,
+		plan: row.plan === null ? null : JSON.parse(row.plan),
+		apiCalls: row.api_calls === null ? null : JSON.parse(row.api_calls),
+		errorCode: row.error_code,
+		errorMessage: row.error_message,
+		queuedAt: row.queued_at,
+		startedAt: row.started_at,
+		finishedAt: row.finished_at,
+		durationMs: row.duration_ms,
+	}
+}
+
+/** D1-backed RunStore. */
+export function d1RunStore(db: D1Database): RunStore {
+	return {
+		async create(run) {
+			const row = await db
+				.prepare(
+					`INSERT INTO runs (trigger, status, dry_run, force, delivery_id, queued_at)
+					 VALUES (?1, 'queued', ?2, ?3, ?4, ?5) RETURNING *`,
+				)
+				.bind(
+					run.trigger,
+					run.dryRun ? 1 : 0,
+					run.force ? 1 : 0,
+					run.deliveryId ?? null,
+					run.queuedAt,
+				)
+				.first<RunRow>()
+			if (!row) {
+				throw new Error('INSERT INTO runs returned no row')
+			}
+			return toRun(row)
+		},
+		async get(id) {
+			const row = await db.prepare('SELECT * FROM runs WHERE id = ?1').bind(id).first<RunRow>()
+			return row ? toRun(row) : undefined
+		},
+		async findPending(trigger, since) {
+			const row = await db
+				.prepare(
+					`SELECT * FROM runs WHERE trigger = ?1 AND status IN ('queued', 'running') AND queued_at >= ?2
+					 ORDER BY id DESC LIMIT 1`,
+				)
+				.bind(trigger, since)
+				.first<RunRow>()
+			return row ? toRun(row) : undefined
+		},
+		async start(id, at) {
+			const row = await db
+				.prepare(
+					`UPDATE runs SET status = 'running', attempts = attempts + 1, started_at = ?2
+					 WHERE id = ?1 RETURNING *`,
+				)
+				.bind(id, at)
+				.first<RunRow>()
+			return row ? toRun(row) : undefined
+		},
+		async finish(id, outcome: RunOutcome) {
+			await db
+				.prepare(
+					`UPDATE runs SET status = ?2,
+						commit_sha = COALESCE(?3, commit_sha), summary = ?4, plan = ?5, api_calls = ?6,
+						error_code = ?7, error_message = ?8, finished_at = ?9, duration_ms = ?10
+					 WHERE id = ?1`,
+				)
+				.bind(
+					id,
+					outcome.status,
+					outcome.commitSha ?? null,
+					outcome.summary ?? null,
+					outcome.plan === undefined ? null : JSON.stringify(outcome.plan),
+					outcome.apiCalls === undefined ? null : JSON.stringify(outcome.apiCalls),
+					outcome.errorCode ?? null,
+					outcome.errorMessage ?? null,
+					outcome.finishedAt ?? null,
+					outcome.durationMs ?? null,
+				)
+				.run()
+		},
+	}
+}

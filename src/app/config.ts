@@ -1,0 +1,130 @@
+/**
+ * @module The Worker's configuration (DESIGN.md "Worker configuration"): which names exist,
+ * what each is for, and which are missing. Values never leave this module's callers.
+ */
+
+/** Every variable and secret tidegate reads, with the capability that needs it. */
+export const CONFIG = {
+	GITHUB_REPOSITORY: {
+		secret: false,
+		optional: false,
+		neededFor: 'knowing which repository holds tidegate.yaml',
+	},
+	GITHUB_BRANCH: {
+		secret: false,
+		optional: false,
+		neededFor: 'knowing which branch is the desired state',
+	},
+	TIDEGATE_CONFIG_PATH: {
+		secret: false,
+		optional: false,
+		neededFor: 'finding tidegate.yaml in the repository',
+	},
+	GITHUB_API_BASE_URL: {
+		secret: false,
+		optional: false,
+		neededFor: 'reading the repository and posting commit statuses',
+	},
+	GITHUB_TOKEN: {
+		secret: true,
+		optional: false,
+		neededFor: 'reading tidegate.yaml and posting commit statuses',
+	},
+	GITHUB_WEBHOOK_SECRET: {
+		secret: true,
+		optional: false,
+		neededFor: 'accepting GitHub push webhooks (all are refused without it)',
+	},
+	CF_API_BASE_URL: { secret: false, optional: false, neededFor: 'reaching the Cloudflare API' },
+	CF_TUNNEL_API_TOKEN: {
+		secret: true,
+		optional: false,
+		neededFor: 'syncing the tunnel ingress (Cloudflare Tunnel: Edit)',
+	},
+	CF_ZERO_TRUST_API_TOKEN: {
+		secret: true,
+		optional: false,
+		neededFor: 'syncing the split-tunnel include list (Zero Trust: Edit)',
+	},
+	FLUX_WEBHOOK_SECRET: {
+		secret: true,
+		optional: false,
+		neededFor: 'accepting Flux notification events (all are refused without it)',
+	},
+	AGENT_URL: { secret: false, optional: false, neededFor: 'checking egress from every node' },
+	AGENT_SECRET: {
+		secret: true,
+		optional: false,
+		neededFor: 'signing requests to the in-cluster agent',
+	},
+	ADMIN_TOKEN: {
+		secret: true,
+		optional: false,
+		neededFor: 'signing in to the dashboard and the admin API',
+	},
+	ALERT_WEBHOOK_URL: {
+		secret: true,
+		optional: true,
+		neededFor: 'sending alerts (Slack-compatible webhook)',
+	},
+	ACCESS_TEAM_DOMAIN: {
+		secret: false,
+		optional: true,
+		neededFor: 'signing in with Cloudflare Access',
+	},
+	ACCESS_AUD: { secret: false, optional: true, neededFor: 'signing in with Cloudflare Access' },
+	FLUX_RECEIVER_URL: {
+		secret: false,
+		optional: true,
+		neededFor: 'asking Flux to pull right after a push',
+	},
+	FLUX_RECEIVER_SECRET: {
+		secret: true,
+		optional: true,
+		neededFor: 'signing requests to the Flux Receiver',
+	},
+	PUBLIC_URL: {
+		secret: false,
+		optional: true,
+		neededFor: 'linking commit statuses and alerts to the dashboard',
+	},
+	GITHUB_WEBHOOK_SECRET_PREVIOUS: {
+		secret: true,
+		optional: true,
+		neededFor: 'rotating the GitHub webhook secret',
+	},
+	FLUX_WEBHOOK_SECRET_PREVIOUS: {
+		secret: true,
+		optional: true,
+		neededFor: 'rotating the Flux webhook secret',
+	},
+} as const
+
+/** A configuration name from DESIGN.md. */
+export type ConfigName = keyof typeof CONFIG
+
+/** Configuration values as read from the environment; empty strings count as unset. */
+export type ConfigValues = Partial<Record<ConfigName, string>>
+
+/** A required name that is unset, in words an operator can act on. */
+export interface MissingConfig {
+	name: ConfigName
+	kind: 'secret' | 'var'
+	neededFor: string
+}
+
+/** Lists the required configuration that is unset. Never looks at what a value is beyond "present". */
+export function findMissingConfig(values: ConfigValues): MissingConfig[] {
+	return (Object.keys(CONFIG) as ConfigName[])
+		.filter((name) => !CONFIG[name].optional && !isSet(values[name]))
+		.map((name) => ({
+			name,
+			kind: CONFIG[name].secret ? 'secret' : 'var',
+			neededFor: CONFIG[name].neededFor,
+		}))
+}
+
+/** True for a non-blank value. */
+export function isSet(value: string | undefined): value is string {
+	return value !== undefined && value.trim() !== ''
+}

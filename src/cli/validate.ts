@@ -1,0 +1,69 @@
+/** `tidegate validate [file]`: every error as `file:line:col path message`, or a one-line summary. */
+import { readFile } from 'node:fs/promises'
+import type { DesiredState } from '../domain/desired-state.ts'
+import { formatDiagnostic } from '../domain/diagnostics.ts'
+import { loadDesiredState } from '../domain/load-desired-state.ts'
+import type { Io } from './main.ts'
+
+/** Validates one file; 0 valid, 1 invalid, 2 unreadable. */
+export async function validateCommand(file: string, io: Io): Promise<number> {
+	const text = await readText(file, io)
+	if (text === undefined) {
+		return 2
+	}
+	const loaded = loadDesiredState(text)
+	if (!loaded.ok) {
+		for (const d of loaded.error) {
+			io.out(formatDiagnostic(file, d))
+		}
+		const errors = loaded.error.filter((d) => d.severity === 'error').length
+		io.err(`${file}: ${errors} error${errors === 1 ? '' : 's'}`)
+		return 1
+	}
+	for (const w of loaded.value.warnings) {
+		io.out(formatDiagnostic(file, w))
+	}
+	io.out(`${file}: valid (${summarise(loaded.value.state)})`)
+	return 0
+}
+
+/** Reads a file as UTF-8, reporting why it could not be read. */
+export async function readText(file: string, io: Io): Promise<string | undefined> {
+	try {
+		return await readFile(file, 'utf8')
+	} catch (e) {
+		const code = (e as NodeJS.ErrnoException).code
+		const why =
+			code === 'ENOENT'
+				? 'no such file'
+				: code === 'EISDIR'
+					? 'is a directory'
+					: code === 'EACCES'
+						? 'permission denied'
+						: (e as Error).message
+		io.err(`tidegate: cannot read ${file}: ${why}`)
+		return undefined
+	}
+}
+
+/** One line on what the file declares. */
+export function summarise(state: DesiredState): string {
+	const parts: string[] = [`owner ${state.owner}`]
+	if (state.tunnel) {
+		const rules = state.tunnel.ingress.length - 1
+		parts.push(
+			`tunnel ${state.tunnel.tunnelId}: ${rules} ingress rule${rules === 1 ? '' : 's'} + catch-all`,
+		)
+	}
+	if (state.splitTunnel) {
+		const n = state.splitTunnel.include.length
+		parts.push(
+			`split tunnel (${state.splitTunnel.policy} profile): ${n} include entr${n === 1 ? 'y' : 'ies'}`,
+		)
+	}
+	const targets = state.egress.targets.length
+	if (targets > 0) {
+		parts.push(`${targets} egress target${targets === 1 ? '' : 's'}`)
+	}
+	return parts.join('; ')
+}

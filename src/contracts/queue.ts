@@ -1,0 +1,23 @@
+/**
+ * @module Queue messages. They outlive deploys (a message may be retried by the next version),
+ * so each carries a version `v` and a `kind`, and is parsed, never trusted.
+ */
+import { z } from 'zod'
+
+/** Reconcile the edge to the tracked branch's head; `runId` is the run row created when it was queued. */
+export const reconcileMessageSchema = z.object({
+	v: z.literal(1),
+	kind: z.literal('reconcile'),
+	runId: z.number().int().positive(),
+	trigger: z.enum(['push', 'drift', 'api', 'rollback']),
+	dryRun: z.boolean().default(false),
+	force: z.boolean().default(false),
+})
+
+/** Every message kind the JOBS queue carries. */
+export const jobMessageSchema = z.discriminatedUnion('kind', [reconcileMessageSchema])
+
+/** A message on the JOBS queue. */
+export type JobMessage = z.infer<typeof jobMessageSchema>
+/** The reconcile message. */
+export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>

@@ -1,0 +1,139 @@
+/**
+ * @module The shape of `tidegate.yaml` (DESIGN.md "Desired state"). Structural rules only;
+ * the cross-field rules (shadowing, overlaps, ownership suffix length) live in validate-desired-state.ts.
+ */
+import { z } from 'zod'
+
+const accountId = z
+	.string()
+	.regex(/^[0-9a-f]{32}$/, 'must be a 32-character lowercase hex Cloudflare account id')
+
+const uuid = z
+	.string()
+	.regex(
+		/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+		'must be a lowercase UUID such as 6ff4dfd7-2b77-4a4f-84d9-3241bea658dc',
+	)
+
+/** Per-rule origin settings, exactly the keys the tunnel configuration API accepts. */
+export const originRequestSchema = z.strictObject({
+	access: z
+		.strictObject({
+			audTag: z.array(z.string().min(1)).min(1),
+			teamName: z.string().min(1),
+			required: z.boolean().optional(),
+		})
+		.optional(),
+	caPool: z.string().optional(),
+	connectTimeout: z.number().int().nonnegative().optional(),
+	disableChunkedEncoding: z.boolean().optional(),
+	http2Origin: z.boolean().optional(),
+	httpHostHeader: z.string().optional(),
+	keepAliveConnections: z.number().int().nonnegative().optional(),
+	keepAliveTimeout: z.number().int().nonnegative().optional(),
+	matchSNItoHost: z.boolean().optional(),
+	noHappyEyeballs: z.boolean().optional(),
+	noTLSVerify: z.boolean().optional(),
+	originServerName: z.string().optional(),
+	proxyType: z.enum(['', 'socks']).optional(),
+	tcpKeepAlive: z.number().int().nonnegative().optional(),
+	tlsTimeout: z.number().int().nonnegative().optional(),
+})
+
+/** Origin settings as the Cloudflare API carries them. */
+export type OriginRequest = z.infer<typeof originRequestSchema>
+
+const ingressRuleSchema = z.strictObject({
+	hostname: z.string().optional(),
+	path: z.string().min(1).optional(),
+	service: z.string().min(1),
+	originRequest: originRequestSchema.optional(),
+})
+
+const includeEntrySchema = z
+	.strictObject({
+		address: z.string().optional(),
+		host: z.string().optional(),
+		description: z.string().min(1),
+		protected: z.boolean().default(false),
+	})
+	.refine((e) => (e.address === undefined) !== (e.host === undefined), {
+		message: 'an include entry needs exactly one of address (a CIDR) or host (a domain)',
+	})
+
+const probeSchema = z.enum(['tcp', 'tls', 'postgres', 'http'])
+
+const egressTargetSchema = z.strictObject({
+	name: z
+		.string()
+		.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and hyphens'),
+	host: z.string().min(1),
+	port: z.number().int().min(1).max(65535),
+	probe: probeSchema.default('tcp'),
+	path: z.string().startsWith('/').optional(),
+	expectStatus: z.number().int().min(100).max(599).optional(),
+})
+
+const reservedSchema = z.strictObject({
+	owner: z.string().min(1),
+	kinds: z.array(z.string().min(1)).optional(),
+	namespaces: z.array(z.string().min(1)).optional(),
+	names: z.array(z.string().min(1)).optional(),
+})
+
+/** The raw document, after defaults but before normalisation. */
+export const desiredStateSchema = z.strictObject({
+	version: z.literal(1, { error: 'must be 1 (the only tidegate.yaml version so far)' }),
+	owner: z
+		.string()
+		.regex(
+			/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/,
+			'must be 1-40 letters, digits, dots, hyphens or underscores (it is appended to descriptions)',
+		),
+	tunnel: z
+		.strictObject({
+			accountId,
+			tunnelId: uuid,
+			warpRouting: z.boolean().optional(),
+			originRequest: originRequestSchema.optional(),
+			ingress: z.array(ingressRuleSchema).default([]),
+			catchAll: z.string().min(1).default('http_status:404'),
+		})
+		.optional(),
+	splitTunnel: z
+		.strictObject({
+			accountId,
+			policy: z.union([z.literal('default'), uuid]).default('default'),
+			include: z.array(includeEntrySchema).min(1, 'must list at least one entry'),
+		})
+		.optional(),
+	egress: z
+		.strictObject({
+			targets: z.array(egressTargetSchema).default([]),
+			expect: z
+				.array(
+					z.strictObject({
+						target: z.string().min(1),
+						nodes: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]).default('all'),
+					}),
+				)
+				.default([]),
+			checkIngressTargets: z.boolean().default(false),
+		})
+		.optional(),
+	sync: z
+		.strictObject({
+			drift: z.enum(['correct', 'report']).default('correct'),
+			maxDeletions: z.number().int().nonnegative().default(5),
+		})
+		.default({ drift: 'correct', maxDeletions: 5 }),
+	ownership: z
+		.strictObject({
+			fluxPaths: z.array(z.string().min(1)).min(1),
+			reserved: z.array(reservedSchema).default([]),
+		})
+		.optional(),
+})
+
+/** `tidegate.yaml` as written, with defaults applied. */
+export type RawDesiredState = z.infer<typeof desiredStateSchema>

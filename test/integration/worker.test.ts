@@ -1,0 +1,82 @@
+import {
+	createExecutionContext,
+	createMessageBatch,
+	createScheduledController,
+	getQueueResult,
+} from 'cloudflare:test'
+import { env, exports } from 'cloudflare:workers'
+import { describe, expect, it } from 'vitest'
+import worker from '../../workers/index.ts'
+
+describe('the Worker skeleton', () => {
+	it('answers /healthz with the version and the names of missing configuration only', async () => {
+		const res = await exports.default.fetch('https://tidegate.test/healthz')
+		expect(res.status).toBe(200)
+		const body = await res.json<{ status: string; version: string; missingConfig: string[] }>()
+		expect(body.status).toBe('ok')
+		expect(body.version).toMatch(/^\d+\.\d+\.\d+/)
+		expect(body.missingConfig).toEqual([])
+		expect(JSON.stringify(body)).not.toContain('test-admin-token')
+	})
+
+	it('answers unknown routes with a 404 JSON error envelope', async () => {
+		const res = await exports.default.fetch('https://tidegate.test/nope')
+		expect(res.status).toBe(404)
+		expect(res.headers.get('content-type')).toContain('application/json')
+		expect(await res.json()).toEqual({
+			error: { code: 'not_found', message: 'no route for GET /nope' },
+		})
+	})
+
+	it('has the migrations applied to D1', async () => {
+		const { results } = await env.DB.prepare(
+			"SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+		).all<{ name: string }>()
+		const names = results.map((r) => r.name)
+		expect(names).toEqual(
+			expect.arrayContaining(['runs', 'applications', 'cron_ticks', 'settings', 'dead_letters']),
+		)
+	})
+
+	it('runs the drift job on the five-minute cron tick and records the tick', async () => {
+		const controller = createScheduledController({ cron: '*/5 * * * *', scheduledTime: Date.now() })
+		await worker.scheduled(controller, env, createExecutionContext())
+		const tick = await env.DB.prepare(
+			'SELECT job, outcome, detail FROM cron_ticks ORDER BY id DESC LIMIT 1',
+		).first()
+		expect(tick).toMatchObject({ job: 'drift', outcome: 'ok' })
+		const run = await env.DB.prepare(
+			'SELECT trigger, status FROM runs ORDER BY id DESC LIMIT 1',
+		).first()
+		expect(run).toEqual({ trigger: 'drift', status: 'queued' })
+	})
+
+	it('refuses an unknown cron string instead of silently doing nothing', async () => {
+		const controller = createScheduledController({ cron: '0 0 * * *' })
+		await expect(worker.scheduled(controller, env, createExecutionContext())).rejects.toThrow(
+			/unknown cron/,
+		)
+	})
+
+	it('delivers a queue message to its handler and acks it', async () => {
+		const run = await env.DB.prepare(
+			"INSERT INTO runs (trigger, status, queued_at) VALUES ('api', 'queued', 1) RETURNING id",
+		).first<{ id: number }>()
+		const batch = createMessageBatch('tidegate-jobs', [
+			{
+				id: 'm1',
+				timestamp: new Date(),
+				attempts: 1,
+				body: { v: 1, kind: 'reconcile', runId: run?.id, trigger: 'api' },
+			},
+		])
+		const ctx = createExecutionContext()
+		await worker.queue(batch, env, ctx)
+		const result = await getQueueResult(batch, ctx)
+		expect(result.explicitAcks).toEqual(['m1'])
+		const after = await env.DB.prepare('SELECT status, attempts FROM runs WHERE id = ?')
+			.bind(run?.id)
+			.first()
+		expect(after).toMatchObject({ attempts: 1 })
+	})
+})

@@ -1,0 +1,70 @@
+/**
+ * Test layers (docs/testing.md): unit (Node, pure code), integration (workerd via the
+ * Cloudflare plugin, real D1/KV/Queues), agent (Node, real sockets), cli (the real bin).
+ */
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+const migrations = await readD1Migrations('./migrations')
+
+export default defineConfig({
+	test: {
+		reporters: ['default', 'json'],
+		outputFile: { json: 'reports/vitest.json' },
+		projects: [
+			{
+				test: {
+					name: 'unit',
+					environment: 'node',
+					include: ['test/unit/**/*.test.ts'],
+				},
+			},
+			{
+				test: {
+					name: 'agent',
+					environment: 'node',
+					include: ['test/agent/**/*.test.ts'],
+					testTimeout: 30_000,
+				},
+			},
+			{
+				test: {
+					name: 'cli',
+					environment: 'node',
+					include: ['test/cli/**/*.test.ts'],
+					testTimeout: 30_000,
+				},
+			},
+			{
+				plugins: [
+					cloudflareTest({
+						wrangler: { configPath: './wrangler.toml' },
+						miniflare: {
+							bindings: {
+								TEST_MIGRATIONS: migrations,
+								// Test-only values; the real ones are `wrangler secret put`.
+								ADMIN_TOKEN: 'test-admin-token',
+								AGENT_SECRET: 'test-agent-secret',
+								CF_TUNNEL_API_TOKEN: 'test-tunnel-token',
+								CF_ZERO_TRUST_API_TOKEN: 'test-zero-trust-token',
+								FLUX_WEBHOOK_SECRET: 'test-flux-secret',
+								GITHUB_TOKEN: 'test-github-token',
+								GITHUB_WEBHOOK_SECRET: 'test-github-webhook-secret',
+								GITHUB_REPOSITORY: 'oceanid/gitops',
+								AGENT_URL: 'https://agent.test',
+								CF_API_BASE_URL: 'https://api.cloudflare.test/client/v4',
+								GITHUB_API_BASE_URL: 'https://api.github.test',
+								PUBLIC_URL: 'https://tidegate.test',
+							},
+						},
+					}),
+				],
+				test: {
+					name: 'integration',
+					include: ['test/integration/**/*.test.ts'],
+					setupFiles: ['test/integration/setup.ts'],
+				},
+			},
+		],
+	},
+})

@@ -1,0 +1,71 @@
+/**
+ * @module The queue consumer: parse → dispatch on kind → ack or retry with backoff.
+ * With `max_concurrency = 1` this is tidegate's only writer to Cloudflare.
+ */
+import { recordDeadLetter } from '../src/app/dead-letters.ts'
+import type { Deps } from '../src/app/deps.ts'
+import { type JobOutcome, reconcileJob } from '../src/app/reconcile-job.ts'
+import { type JobMessage, jobMessageSchema } from '../src/contracts/queue.ts'
+
+/** Must match the dead-letter queue's name in wrangler.toml. */
+export const DEAD_LETTER_QUEUE = 'tidegate-jobs-dlq'
+
+type Handler<K extends JobMessage['kind']> = (
+	deps: Deps,
+	message: Extract<JobMessage, { kind: K }>,
+	attempts: number,
+) => Promise<JobOutcome>
+
+const HANDLERS: { [K in JobMessage['kind']]: Handler<K> } = {
+	reconcile: reconcileJob,
+}
+
+/** Handles one batch from either queue. Never acks a message whose work failed. */
+export async function handleQueue(batch: MessageBatch<unknown>, deps: Deps): Promise<void> {
+	if (batch.queue === DEAD_LETTER_QUEUE) {
+		for (const message of batch.messages) {
+			await recordDeadLetter(deps, {
+				id: message.id,
+				body: message.body,
+				attempts: message.attempts,
+			})
+			message.ack()
+		}
+		return
+	}
+	for (const message of batch.messages) {
+		const parsed = jobMessageSchema.safeParse(message.body)
+		if (!parsed.success) {
+			// Retrying cannot fix a malformed message; park it where it is recorded and visible.
+			await deps.deadLetterQueue.send({
+				reason: `unparseable message: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+				body: message.body,
+				queue: batch.queue,
+				messageId: message.id,
+			})
+			message.ack()
+			continue
+		}
+		try {
+			const outcome = await HANDLERS[parsed.data.kind](deps, parsed.data, message.attempts)
+			if (outcome.retry) {
+				message.retry({ delaySeconds: outcome.delaySeconds })
+			} else {
+				message.ack()
+			}
+		} catch (e) {
+			deps.log.log('error', 'queue.handler_failed', {
+				kind: parsed.data.kind,
+				messageId: message.id,
+				attempts: message.attempts,
+				error: e instanceof Error ? e.message : String(e),
+			})
+			message.retry({ delaySeconds: backoffSeconds(message.attempts) })
+		}
+	}
+}
+
+/** 10 s, 20 s, 40 s … capped at 10 minutes. */
+export function backoffSeconds(attempts: number): number {
+	return Math.min(600, 10 * 2 ** Math.max(0, attempts - 1))
+}
