@@ -50,6 +50,7 @@ export default defineConfig({
 								FLUX_WEBHOOK_SECRET: 'test-flux-secret',
 								GITHUB_TOKEN: 'test-github-token',
 								GITHUB_WEBHOOK_SECRET: 'test-github-webhook-secret',
+								GITHUB_WEBHOOK_SECRET_PREVIOUS: 'test-github-webhook-secret-old',
 								GITHUB_REPOSITORY: 'oceanid/gitops',
 								AGENT_URL: 'https://agent.test',
 								CF_API_BASE_URL: 'https://api.cloudflare.test/client/v4',

@@ -15,6 +15,7 @@ CREATE TABLE runs (
 	attempts INTEGER NOT NULL DEFAULT 0,
 	summary TEXT,
 	plan TEXT,
+	warnings TEXT,
 	api_calls TEXT,
 	error_code TEXT,
 	error_message TEXT,

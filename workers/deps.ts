@@ -3,26 +3,84 @@
  * become adapters behind the ports in src/; nothing else in the Worker sees `env`.
  */
 import pkg from '../package.json' with { type: 'json' }
+import { createDevicesClient, createTunnelClient } from '../src/adapters/cloudflare/client.ts'
+import { cloudflareSplitTunnelApi } from '../src/adapters/cloudflare/split-tunnel.ts'
+import { cloudflareTunnelApi } from '../src/adapters/cloudflare/tunnel.ts'
+import { d1ApplicationStore } from '../src/adapters/d1/applications.ts'
 import { d1CronLog } from '../src/adapters/d1/cron-log.ts'
 import { d1DeadLetterStore } from '../src/adapters/d1/dead-letters.ts'
+import { d1DeliveryStore } from '../src/adapters/d1/deliveries.ts'
 import { d1RunStore } from '../src/adapters/d1/runs.ts'
+import { d1SettingsStore } from '../src/adapters/d1/settings.ts'
+import { gitHubRepository } from '../src/adapters/github/repository.ts'
+import { kvFileCache } from '../src/adapters/kv/file-cache.ts'
 import { deadLetterQueue, jobQueue } from '../src/adapters/queue/jobs.ts'
-import { type ConfigValues, findMissingConfig } from '../src/app/config.ts'
+import { createCallLog } from '../src/adapters/recording-fetch.ts'
+import {
+	unconfiguredRepository,
+	unconfiguredSplitTunnelApi,
+	unconfiguredTunnelApi,
+} from '../src/adapters/unconfigured.ts'
+import { type ConfigValues, findMissingConfig, isSet } from '../src/app/config.ts'
 import type { Deps } from '../src/app/deps.ts'
 import { consoleLogger } from '../src/lib/log.ts'
 
 /** Builds the dependencies for one invocation. Never throws on missing configuration. */
 export function buildDeps(env: Env): Deps {
 	const values = env as unknown as ConfigValues
+	const calls = createCallLog()
+	const cloudflareBase = isSet(env.CF_API_BASE_URL)
+		? env.CF_API_BASE_URL
+		: 'https://api.cloudflare.com/client/v4'
 	return {
 		version: pkg.version,
 		missingConfig: findMissingConfig(values),
 		log: consoleLogger,
 		now: () => Date.now(),
+		source: {
+			branch: isSet(env.GITHUB_BRANCH) ? env.GITHUB_BRANCH : 'main',
+			path: isSet(env.TIDEGATE_CONFIG_PATH) ? env.TIDEGATE_CONFIG_PATH : 'tidegate.yaml',
+		},
+		repositoryName: isSet(env.GITHUB_REPOSITORY) ? env.GITHUB_REPOSITORY : undefined,
+		webhookSecrets: {
+			github: [env.GITHUB_WEBHOOK_SECRET, env.GITHUB_WEBHOOK_SECRET_PREVIOUS].filter(isSet),
+			flux: [env.FLUX_WEBHOOK_SECRET, env.FLUX_WEBHOOK_SECRET_PREVIOUS].filter(isSet),
+		},
+		publicUrl: isSet(env.PUBLIC_URL) ? env.PUBLIC_URL.replace(/\/$/, '') : undefined,
+		calls,
 		runs: d1RunStore(env.DB),
+		deliveries: d1DeliveryStore(env.DB),
 		jobs: jobQueue(env.JOBS),
 		deadLetters: d1DeadLetterStore(env.DB),
 		deadLetterQueue: deadLetterQueue(env.JOBS_DLQ),
 		cronLog: d1CronLog(env.DB),
+		settings: d1SettingsStore(env.DB),
+		applications: d1ApplicationStore(env.DB),
+		fileCache: kvFileCache(env.CACHE),
+		repository:
+			isSet(env.GITHUB_TOKEN) && isSet(env.GITHUB_REPOSITORY)
+				? gitHubRepository({
+						baseUrl: isSet(env.GITHUB_API_BASE_URL)
+							? env.GITHUB_API_BASE_URL
+							: 'https://api.github.com',
+						token: env.GITHUB_TOKEN,
+						repository: env.GITHUB_REPOSITORY,
+						calls,
+					})
+				: unconfiguredRepository('GITHUB_TOKEN and GITHUB_REPOSITORY'),
+		tunnelApi: isSet(env.CF_TUNNEL_API_TOKEN)
+			? cloudflareTunnelApi(
+					createTunnelClient({ apiToken: env.CF_TUNNEL_API_TOKEN, baseURL: cloudflareBase, calls }),
+				)
+			: unconfiguredTunnelApi('CF_TUNNEL_API_TOKEN'),
+		splitTunnelApi: isSet(env.CF_ZERO_TRUST_API_TOKEN)
+			? cloudflareSplitTunnelApi(
+					createDevicesClient({
+						apiToken: env.CF_ZERO_TRUST_API_TOKEN,
+						baseURL: cloudflareBase,
+						calls,
+					}),
+				)
+			: unconfiguredSplitTunnelApi('CF_ZERO_TRUST_API_TOKEN'),
 	}
 }

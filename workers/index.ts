@@ -13,6 +13,7 @@ const app = createApp(async (c, next) => {
 
 export default {
 	fetch: app.fetch,
-	queue: (batch, env) => handleQueue(batch, buildDeps(env)),
-	scheduled: (controller, env) => handleScheduled(controller, buildDeps(env)),
+	// The execution context is unused: every handler awaits its work before returning.
+	queue: (batch, env, _ctx) => handleQueue(batch, buildDeps(env)),
+	scheduled: (controller, env, _ctx) => handleScheduled(controller, buildDeps(env)),
 } satisfies ExportedHandler<Env, unknown>

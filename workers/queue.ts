@@ -4,7 +4,7 @@
  */
 import { recordDeadLetter } from '../src/app/dead-letters.ts'
 import type { Deps } from '../src/app/deps.ts'
-import { type JobOutcome, reconcileJob } from '../src/app/reconcile-job.ts'
+import { backoffSeconds, type JobOutcome, reconcileJob } from '../src/app/reconcile-job.ts'
 import { type JobMessage, jobMessageSchema } from '../src/contracts/queue.ts'
 
 /** Must match the dead-letter queue's name in wrangler.toml. */
@@ -63,9 +63,4 @@ export async function handleQueue(batch: MessageBatch<unknown>, deps: Deps): Pro
 			message.retry({ delaySeconds: backoffSeconds(message.attempts) })
 		}
 	}
-}
-
-/** 10 s, 20 s, 40 s … capped at 10 minutes. */
-export function backoffSeconds(attempts: number): number {
-	return Math.min(600, 10 * 2 ** Math.max(0, attempts - 1))
 }

@@ -3,11 +3,19 @@
  * the only reader of `env`; tests build it from fakes or from real bindings.
  */
 import type {
+	ApiCallLog,
+	ApplicationStore,
 	CronLog,
 	DeadLetterQueue,
 	DeadLetterStore,
+	DeliveryStore,
+	FileCache,
 	JobQueue,
+	RepositoryApi,
 	RunStore,
+	SettingsStore,
+	SplitTunnelApi,
+	TunnelApi,
 } from '../domain/ports.ts'
 import type { Logger } from '../lib/log.ts'
 import type { MissingConfig } from './config.ts'
@@ -19,9 +27,25 @@ export interface Deps {
 	log: Logger
 	/** Unix milliseconds. */
 	now(): number
+	/** Where tidegate.yaml lives in the repository. */
+	source: { branch: string; path: string }
+	/** `owner/name` of the tracked repository, when configured. */
+	repositoryName: string | undefined
+	/** Webhook secrets, current first, then the previous one during a rotation. Empty: refuse all. */
+	webhookSecrets: { github: string[]; flux: string[] }
+	/** The dashboard's base URL for links, when configured. */
+	publicUrl: string | undefined
+	calls: ApiCallLog
 	runs: RunStore
+	deliveries: DeliveryStore
 	jobs: JobQueue
 	deadLetters: DeadLetterStore
 	deadLetterQueue: DeadLetterQueue
 	cronLog: CronLog
+	settings: SettingsStore
+	applications: ApplicationStore
+	fileCache: FileCache
+	repository: RepositoryApi
+	tunnelApi: TunnelApi
+	splitTunnelApi: SplitTunnelApi
 }

@@ -3,6 +3,16 @@
  * src/adapters implement them; tests substitute fakes or real local bindings.
  */
 import type { JobMessage } from '../contracts/queue.ts'
+import type { Result } from '../lib/result.ts'
+import type {
+	AppliedSplitTunnel,
+	AppliedTunnel,
+	LiveSplitTunnel,
+	LiveTunnelConfig,
+	SplitTunnelEntry,
+	TunnelConnector,
+} from './edge-state.ts'
+import type { TunnelDocument } from './plan.ts'
 
 /** Why a reconcile run was started. */
 export type RunTrigger = 'push' | 'drift' | 'api' | 'rollback'
@@ -32,6 +42,7 @@ export interface Run {
 	attempts: number
 	summary: string | null
 	plan: unknown
+	warnings: string[]
 	apiCalls: unknown
 	errorCode: string | null
 	errorMessage: string | null
@@ -47,6 +58,7 @@ export interface RunOutcome {
 	commitSha?: string | null
 	summary?: string | null
 	plan?: unknown
+	warnings?: string[]
 	apiCalls?: unknown
 	errorCode?: string | null
 	errorMessage?: string | null
@@ -68,6 +80,8 @@ export interface RunStore {
 	findPending(trigger: RunTrigger, since: number): Promise<Run | undefined>
 	start(id: number, at: number): Promise<Run | undefined>
 	finish(id: number, outcome: RunOutcome): Promise<void>
+	/** Puts a run back to `queued` after a retryable failure, keeping the failure visible. */
+	requeue(id: number, failure: { errorCode: string; errorMessage: string }): Promise<void>
 }
 
 /** The JOBS queue: the only way work reaches the single writer. */
@@ -110,4 +124,132 @@ export interface CronLog {
 	): Promise<void>
 	/** Deletes ticks older than `before`; returns how many went. */
 	prune(before: number): Promise<number>
+}
+
+/**
+ * Why an outside API call failed. `retryable` failures are retried by the queue with backoff
+ * (or after `retryAfterSeconds`); the others need a person (a token, a rejected document).
+ */
+export interface ApiFailure {
+	kind: 'rate_limited' | 'auth' | 'unavailable' | 'rejected' | 'not_found'
+	message: string
+	retryable: boolean
+	status?: number
+	retryAfterSeconds?: number
+}
+
+/** One outside API call, as recorded on the run that made it. */
+export interface ApiCall {
+	api: 'cloudflare' | 'github' | 'agent' | 'alert' | 'flux'
+	method: string
+	path: string
+	status: number | null
+	ms: number
+}
+
+/** Collects the API calls of one invocation so a run can record what it did. */
+export interface ApiCallLog {
+	record(call: ApiCall): void
+	/** Calls recorded since `mark` (a value from `mark()`). */
+	since(mark: number): ApiCall[]
+	mark(): number
+}
+
+/** A tunnel, by account and id. */
+export interface TunnelRef {
+	accountId: string
+	tunnelId: string
+}
+
+/** The tunnel configuration API (token: Cloudflare Tunnel: Edit). */
+export interface TunnelApi {
+	getConfig(ref: TunnelRef): Promise<Result<LiveTunnelConfig, ApiFailure>>
+	putConfig(ref: TunnelRef, document: TunnelDocument): Promise<Result<LiveTunnelConfig, ApiFailure>>
+	getConnectors(ref: TunnelRef): Promise<Result<TunnelConnector[], ApiFailure>>
+}
+
+/** A device profile: `default` or a custom policy id. */
+export interface ProfileRef {
+	accountId: string
+	policy: string
+}
+
+/** The split-tunnel API (token: Zero Trust: Edit). */
+export interface SplitTunnelApi {
+	/** Reads the profile's mode and, in include mode, its include list. */
+	get(ref: ProfileRef): Promise<Result<LiveSplitTunnel, ApiFailure>>
+	putInclude(
+		ref: ProfileRef,
+		entries: SplitTunnelEntry[],
+	): Promise<Result<SplitTunnelEntry[], ApiFailure>>
+}
+
+/** One document tidegate PUT, as recorded after Cloudflare accepted it. */
+export interface Application {
+	resource: string
+	runId: number
+	commitSha: string | null
+	document: unknown
+	remoteVersion: number | null
+	appliedAt: number
+}
+
+/** What tidegate last wrote per resource (D1 `applications`): the "last applied" of every plan. */
+export interface ApplicationStore {
+	latestTunnel(resource: string): Promise<AppliedTunnel | undefined>
+	latestSplitTunnel(resource: string): Promise<AppliedSplitTunnel | undefined>
+	record(application: Application): Promise<void>
+}
+
+/** Operator switches and persisted guards (D1 `settings`). */
+export interface SettingsStore {
+	get(key: SettingKey): Promise<string | undefined>
+	set(key: SettingKey, value: string, at: number): Promise<void>
+}
+
+/** The settings tidegate keeps. */
+export type SettingKey = 'suspended' | 'cloudflare.blocked_until'
+
+/** The GitOps repository (GitHub REST). */
+export interface RepositoryApi {
+	/** The commit the branch points at now. */
+	branchHead(branch: string): Promise<Result<string, ApiFailure>>
+	/** A file's text at a commit; `null` when the file does not exist there. */
+	readFile(path: string, commitSha: string): Promise<Result<string | null, ApiFailure>>
+	/** Posts a commit status (`context` e.g. `tidegate/edge-sync`). */
+	postStatus(commitSha: string, status: CommitStatus): Promise<Result<void, ApiFailure>>
+}
+
+/** A GitHub commit status. */
+export interface CommitStatus {
+	state: 'pending' | 'success' | 'failure' | 'error'
+	context: string
+	description: string
+	targetUrl?: string
+}
+
+/** Files by commit SHA (KV): content-addressed, so entries never go stale. */
+export interface FileCache {
+	get(commitSha: string, path: string): Promise<string | null>
+	put(commitSha: string, path: string, text: string): Promise<void>
+}
+
+/** A verified GitHub delivery as recorded. */
+export interface GitHubDelivery {
+	deliveryId: string
+	event: string
+	status: 'received' | 'queued' | 'ignored' | 'ping'
+	reason: string | null
+	ref: string | null
+	afterSha: string | null
+	runId: number | null
+	hookId: string | null
+	receivedAt: number
+}
+
+/** Verified GitHub deliveries (D1), keyed by `X-GitHub-Delivery`. */
+export interface DeliveryStore {
+	find(deliveryId: string): Promise<GitHubDelivery | undefined>
+	/** Inserts or replaces the record of a delivery. */
+	save(delivery: GitHubDelivery): Promise<void>
 }

@@ -6,6 +6,7 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { Deps } from '../app/deps.ts'
 import { AppError, errorEnvelope } from './errors.ts'
+import { githubWebhookRoutes } from './routes/github-webhook.ts'
 import { healthRoutes } from './routes/health.ts'
 
 /** Hono's typing for every route: the request's dependencies and id. */
@@ -22,6 +23,7 @@ export function createApp(provideDeps: MiddlewareHandler<AppEnv>): Hono<AppEnv> 
 	})
 	app.use(provideDeps)
 	app.route('/', healthRoutes)
+	app.route('/', githubWebhookRoutes)
 
 	app.notFound((c) =>
 		c.json(errorEnvelope('not_found', `no route for ${c.req.method} ${c.req.path}`), 404),

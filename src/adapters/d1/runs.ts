@@ -12,6 +12,7 @@ interface RunRow {
 	attempts: number
 	summary: string | null
 	plan: string | null
+	warnings: string | null
 	api_calls: string | null
 	error_code: string | null
 	error_message: string | null
@@ -34,6 +35,7 @@ export function toRun(row: RunRow): Run {
 		attempts: row.attempts,
 		summary: row.summary,
 		plan: row.plan === null ? null : JSON.parse(row.plan),
+		warnings: row.warnings === null ? [] : (JSON.parse(row.warnings) as string[]),
 		apiCalls: row.api_calls === null ? null : JSON.parse(row.api_calls),
 		errorCode: row.error_code,
 		errorMessage: row.error_message,
@@ -95,7 +97,7 @@ export function d1RunStore(db: D1Database): RunStore {
 				.prepare(
 					`UPDATE runs SET status = ?2,
 						commit_sha = COALESCE(?3, commit_sha), summary = ?4, plan = ?5, api_calls = ?6,
-						error_code = ?7, error_message = ?8, finished_at = ?9, duration_ms = ?10
+						error_code = ?7, error_message = ?8, finished_at = ?9, duration_ms = ?10, warnings = ?11
 					 WHERE id = ?1`,
 				)
 				.bind(
@@ -109,7 +111,16 @@ export function d1RunStore(db: D1Database): RunStore {
 					outcome.errorMessage ?? null,
 					outcome.finishedAt ?? null,
 					outcome.durationMs ?? null,
+					outcome.warnings === undefined ? null : JSON.stringify(outcome.warnings),
 				)
+				.run()
+		},
+		async requeue(id, failure) {
+			await db
+				.prepare(
+					`UPDATE runs SET status = 'queued', error_code = ?2, error_message = ?3 WHERE id = ?1`,
+				)
+				.bind(id, failure.errorCode, failure.errorMessage)
 				.run()
 		},
 	}

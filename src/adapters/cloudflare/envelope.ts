@@ -1,0 +1,153 @@
+/**
+ * @module Cloudflare's response envelope and error classification. Every answer is checked for
+ * `success`, because a `200` can still carry `"success": false`, and 5xx answers can be HTML pages.
+ */
+import { APIConnectionError, APIError } from 'cloudflare/error'
+import { z } from 'zod'
+import type { ApiFailure } from '../../domain/ports.ts'
+import { err, ok, type Result } from '../../lib/result.ts'
+
+const messageItem = z.looseObject({ code: z.number().optional(), message: z.string() })
+
+const envelope = z.looseObject({
+	success: z.boolean(),
+	errors: z.array(messageItem).default([]),
+	result: z.unknown(),
+})
+
+/** Which token a client holds, so an auth failure can say what to fix. */
+export interface TokenIdentity {
+	name: 'CF_TUNNEL_API_TOKEN' | 'CF_ZERO_TRUST_API_TOKEN'
+	permission: string
+}
+
+/** Parses a raw 2xx response: envelope, success flag, then the result fields tidegate relies on. */
+export async function readResult<T>(
+	response: Response,
+	schema: z.ZodType<T>,
+): Promise<Result<T, ApiFailure>> {
+	const text = await response.text()
+	let json: unknown
+	try {
+		json = JSON.parse(text)
+	} catch {
+		return err({
+			kind: 'unavailable',
+			retryable: true,
+			status: response.status,
+			message: `Cloudflare answered ${response.status} with a body that is not JSON`,
+		})
+	}
+	const parsed = envelope.safeParse(json)
+	if (!parsed.success) {
+		return err({
+			kind: 'unavailable',
+			retryable: true,
+			status: response.status,
+			message: `Cloudflare answered ${response.status} without the API envelope`,
+		})
+	}
+	if (!parsed.data.success) {
+		return err({
+			kind: 'rejected',
+			retryable: false,
+			status: response.status,
+			message: `Cloudflare answered ${response.status} with "success": false: ${describeErrors(parsed.data.errors)}`,
+		})
+	}
+	const result = schema.safeParse(parsed.data.result)
+	if (!result.success) {
+		return err({
+			kind: 'rejected',
+			retryable: false,
+			status: response.status,
+			message: `Cloudflare's result has an unexpected shape: ${result.error.issues[0]?.message ?? 'invalid'} at ${result.error.issues[0]?.path.join('.') ?? ''}`,
+		})
+	}
+	return ok(result.data)
+}
+
+/** Turns what the SDK threw into an ApiFailure; anything else is a bug and is rethrown. */
+export function classifyError(e: unknown, token: TokenIdentity): ApiFailure {
+	if (e instanceof APIError && e.status !== undefined) {
+		const status = e.status
+		const errors = Array.isArray(e.errors) ? e.errors : []
+		const detail =
+			errors.length > 0 ? describeErrors(errors) : 'no error details (not a JSON answer)'
+		const invalidHeader = status === 400 && errors.some((x: { code?: number }) => x.code === 6003)
+		if (status === 401 || status === 403 || invalidHeader) {
+			return {
+				kind: 'auth',
+				retryable: false,
+				status,
+				message: `${token.name} was refused (${status}: ${detail}); it needs the ${token.permission} permission on this account`,
+			}
+		}
+		if (status === 429) {
+			const retryAfterSeconds = parseRetryAfter(e.headers?.get('retry-after') ?? null)
+			return {
+				kind: 'rate_limited',
+				retryable: true,
+				status,
+				retryAfterSeconds,
+				message: `Cloudflare rate limit (429) for ${token.name}; retrying after ${retryAfterSeconds} s`,
+			}
+		}
+		if (status === 404) {
+			return {
+				kind: 'not_found',
+				retryable: false,
+				status,
+				message: `Cloudflare answered 404: ${detail}`,
+			}
+		}
+		if (status >= 500) {
+			return {
+				kind: 'unavailable',
+				retryable: true,
+				status,
+				message: `Cloudflare answered ${status}: ${detail}`,
+			}
+		}
+		return {
+			kind: 'rejected',
+			retryable: false,
+			status,
+			message: `Cloudflare rejected the request (${status}): ${detail}`,
+		}
+	}
+	if (e instanceof APIConnectionError) {
+		return {
+			kind: 'unavailable',
+			retryable: true,
+			message: `Cloudflare API unreachable: ${e.message}`,
+		}
+	}
+	throw e
+}
+
+/** Cloudflare blocks a token for five minutes once its budget is spent; without a header, wait that long. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 300
+
+/** `Retry-After` as seconds or an HTTP date; absent or unreadable → the five-minute block. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number {
+	if (value === null || value.trim() === '') {
+		return DEFAULT_RETRY_AFTER_SECONDS
+	}
+	if (/^\d+$/.test(value.trim())) {
+		return Number(value.trim())
+	}
+	const at = Date.parse(value)
+	return Number.isNaN(at) ? DEFAULT_RETRY_AFTER_SECONDS : Math.max(0, Math.ceil((at - now) / 1000))
+}
+
+function describeErrors(
+	errors: { code?: number | undefined; message?: string | undefined }[],
+): string {
+	if (errors.length === 0) {
+		return 'no error details'
+	}
+	return errors
+		.map((x) => (x.code === undefined ? (x.message ?? '') : `${x.code} ${x.message ?? ''}`))
+		.join('; ')
+}

@@ -1,0 +1,54 @@
+/** What tidegate applied, per resource, in D1 (table `applications`). */
+import type { AppliedSplitTunnel, AppliedTunnel } from '../../domain/edge-state.ts'
+import type { ApplicationStore } from '../../domain/ports.ts'
+
+interface ApplicationRow {
+	document: string
+	commit_sha: string | null
+	remote_version: number | null
+}
+
+/** D1-backed ApplicationStore. Documents are stored as PUT (tunnel) or as owned entries (split tunnel). */
+export function d1ApplicationStore(db: D1Database): ApplicationStore {
+	const latest = (resource: string) =>
+		db
+			.prepare(
+				'SELECT document, commit_sha, remote_version FROM applications WHERE resource = ?1 ORDER BY id DESC LIMIT 1',
+			)
+			.bind(resource)
+			.first<ApplicationRow>()
+	return {
+		async latestTunnel(resource) {
+			const row = await latest(resource)
+			if (!row) {
+				return undefined
+			}
+			const document = JSON.parse(row.document) as Omit<AppliedTunnel, 'version' | 'commitSha'>
+			return { ...document, version: row.remote_version, commitSha: row.commit_sha }
+		},
+		async latestSplitTunnel(resource) {
+			const row = await latest(resource)
+			if (!row) {
+				return undefined
+			}
+			const document = JSON.parse(row.document) as Pick<AppliedSplitTunnel, 'entries'>
+			return { entries: document.entries, commitSha: row.commit_sha }
+		},
+		async record(application) {
+			await db
+				.prepare(
+					`INSERT INTO applications (resource, run_id, commit_sha, document, remote_version, applied_at)
+					 VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
+				)
+				.bind(
+					application.resource,
+					application.runId,
+					application.commitSha,
+					JSON.stringify(application.document),
+					application.remoteVersion,
+					application.appliedAt,
+				)
+				.run()
+		},
+	}
+}

@@ -1,0 +1,63 @@
+/** Verified GitHub deliveries in D1 (table `github_deliveries`). */
+import type { DeliveryStore, GitHubDelivery } from '../../domain/ports.ts'
+
+interface DeliveryRow {
+	delivery_id: string
+	event: string
+	status: GitHubDelivery['status']
+	reason: string | null
+	ref: string | null
+	after_sha: string | null
+	run_id: number | null
+	hook_id: string | null
+	received_at: number
+}
+
+/** Maps a row to the domain shape. */
+export function toDelivery(row: DeliveryRow): GitHubDelivery {
+	return {
+		deliveryId: row.delivery_id,
+		event: row.event,
+		status: row.status,
+		reason: row.reason,
+		ref: row.ref,
+		afterSha: row.after_sha,
+		runId: row.run_id,
+		hookId: row.hook_id,
+		receivedAt: row.received_at,
+	}
+}
+
+/** D1-backed DeliveryStore. */
+export function d1DeliveryStore(db: D1Database): DeliveryStore {
+	return {
+		async find(deliveryId) {
+			const row = await db
+				.prepare('SELECT * FROM github_deliveries WHERE delivery_id = ?1')
+				.bind(deliveryId)
+				.first<DeliveryRow>()
+			return row ? toDelivery(row) : undefined
+		},
+		async save(d) {
+			await db
+				.prepare(
+					`INSERT INTO github_deliveries (delivery_id, event, status, reason, ref, after_sha, run_id, hook_id, received_at)
+					 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+					 ON CONFLICT (delivery_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+						run_id = excluded.run_id, received_at = excluded.received_at`,
+				)
+				.bind(
+					d.deliveryId,
+					d.event,
+					d.status,
+					d.reason,
+					d.ref,
+					d.afterSha,
+					d.runId,
+					d.hookId,
+					d.receivedAt,
+				)
+				.run()
+		},
+	}
+}

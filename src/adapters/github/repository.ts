@@ -1,0 +1,196 @@
+/**
+ * @module The GitOps repository over GitHub's REST API: branch head, file at a commit, commit
+ * statuses. Plain fetch: four endpoints do not justify Octokit's weight in the Worker bundle.
+ */
+import { z } from 'zod'
+import { MAX_DESIRED_STATE_BYTES } from '../../domain/load-desired-state.ts'
+import type { ApiCallLog, ApiFailure, RepositoryApi } from '../../domain/ports.ts'
+import { err, ok, type Result } from '../../lib/result.ts'
+import { recordingFetch } from '../recording-fetch.ts'
+
+/** Per-request timeout; GitHub answers these in well under a second when healthy. */
+export const GITHUB_TIMEOUT_MS = 10_000
+
+/** What the repository adapter needs. */
+export interface GitHubOptions {
+	baseUrl: string
+	token: string
+	/** `owner/name`. */
+	repository: string
+	calls: ApiCallLog
+	fetch?: typeof fetch
+}
+
+const refSchema = z.looseObject({
+	object: z.looseObject({ sha: z.string().regex(/^[0-9a-f]{40}$/) }),
+})
+
+/** RepositoryApi over GitHub REST. */
+export function gitHubRepository(options: GitHubOptions): RepositoryApi {
+	const send = recordingFetch('github', options.calls, options.fetch ?? fetch)
+	const base = `${options.baseUrl.replace(/\/$/, '')}/repos/${options.repository}`
+	const request = (path: string, init: RequestInit & { accept?: string } = {}) =>
+		send(`${base}${path}`, {
+			...init,
+			headers: {
+				accept: init.accept ?? 'application/vnd.github+json',
+				authorization: `Bearer ${options.token}`,
+				'user-agent': 'tidegate',
+				'x-github-api-version': '2022-11-28',
+				...(init.body ? { 'content-type': 'application/json' } : {}),
+			},
+			signal: AbortSignal.timeout(GITHUB_TIMEOUT_MS),
+		})
+
+	return {
+		async branchHead(branch) {
+			const response = await attempt(() => request(`/git/ref/heads/${encodePath(branch)}`))
+			if (!response.ok) {
+				return response
+			}
+			if (response.value.status === 404) {
+				return err({
+					kind: 'not_found',
+					retryable: false,
+					status: 404,
+					message: `branch "${branch}" does not exist in ${options.repository}`,
+				})
+			}
+			if (!response.value.ok) {
+				return err(await failure(response.value))
+			}
+			const parsed = refSchema.safeParse(await response.value.json())
+			return parsed.success
+				? ok(parsed.data.object.sha)
+				: err({
+						kind: 'rejected',
+						retryable: false,
+						message: 'GitHub answered the branch ref without a commit sha',
+					})
+		},
+		async readFile(path, commitSha) {
+			const response = await attempt(() =>
+				request(`/contents/${encodePath(path)}?ref=${commitSha}`, {
+					accept: 'application/vnd.github.raw+json',
+				}),
+			)
+			if (!response.ok) {
+				return response
+			}
+			if (response.value.status === 404) {
+				return ok(null)
+			}
+			if (!response.value.ok) {
+				return err(await failure(response.value))
+			}
+			const text = await response.value.text()
+			if (new TextEncoder().encode(text).byteLength > MAX_DESIRED_STATE_BYTES) {
+				return err({
+					kind: 'rejected',
+					retryable: false,
+					message: `${path} is larger than ${MAX_DESIRED_STATE_BYTES} bytes`,
+				})
+			}
+			return ok(text)
+		},
+		async postStatus(commitSha, status) {
+			const response = await attempt(() =>
+				request(`/statuses/${commitSha}`, {
+					method: 'POST',
+					body: JSON.stringify({
+						state: status.state,
+						context: status.context,
+						// GitHub refuses descriptions over 140 characters.
+						description: truncate(status.description, 140),
+						...(status.targetUrl ? { target_url: status.targetUrl } : {}),
+					}),
+				}),
+			)
+			if (!response.ok) {
+				return response
+			}
+			return response.value.ok ? ok(undefined) : err(await failure(response.value))
+		},
+	}
+}
+
+/** Network failures and timeouts are retryable; they are never "file missing". */
+async function attempt(call: () => Promise<Response>): Promise<Result<Response, ApiFailure>> {
+	try {
+		return ok(await call())
+	} catch (e) {
+		return err({
+			kind: 'unavailable',
+			retryable: true,
+			message: `GitHub API unreachable: ${e instanceof Error ? e.message : String(e)}`,
+		})
+	}
+}
+
+/** Classifies a non-2xx GitHub answer. */
+export async function failure(response: Response): Promise<ApiFailure> {
+	const status = response.status
+	const body = await response.text()
+	let message = body.slice(0, 200)
+	try {
+		message = (JSON.parse(body) as { message?: string }).message ?? message
+	} catch {
+		// Not JSON (an HTML error page): keep the start of the text.
+	}
+	const retryAfter = response.headers.get('retry-after')
+	const remaining = response.headers.get('x-ratelimit-remaining')
+	if (status === 429 || (status === 403 && (retryAfter !== null || remaining === '0'))) {
+		const reset = Number(response.headers.get('x-ratelimit-reset'))
+		const retryAfterSeconds =
+			retryAfter !== null && /^\d+$/.test(retryAfter)
+				? Number(retryAfter)
+				: Number.isFinite(reset) && reset > 0
+					? Math.max(1, Math.ceil(reset - Date.now() / 1000))
+					: 60
+		return {
+			kind: 'rate_limited',
+			retryable: true,
+			status,
+			retryAfterSeconds,
+			message: `GitHub rate limit (${status}): ${message}`,
+		}
+	}
+	if (status === 401 || status === 403) {
+		return {
+			kind: 'auth',
+			retryable: false,
+			status,
+			message: `GITHUB_TOKEN was refused (${status}: ${message}); it needs Contents: read and Commit statuses: write on the repository`,
+		}
+	}
+	if (status === 404) {
+		return {
+			kind: 'not_found',
+			retryable: false,
+			status,
+			message: `GitHub answered 404: ${message}`,
+		}
+	}
+	if (status >= 500) {
+		return {
+			kind: 'unavailable',
+			retryable: true,
+			status,
+			message: `GitHub answered ${status}: ${message}`,
+		}
+	}
+	return {
+		kind: 'rejected',
+		retryable: false,
+		status,
+		message: `GitHub rejected the request (${status}): ${message}`,
+	}
+}
+
+function encodePath(path: string): string {
+	return path.split('/').map(encodeURIComponent).join('/')
+}
+
+function truncate(text: string, max: number): string {
+	return text.length <= max ? text : `${text.slice(0, max - 1)}…`
+}

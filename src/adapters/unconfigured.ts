@@ -1,0 +1,31 @@
+/**
+ * @module Stand-ins for outside APIs whose credentials are not configured. Every call fails with
+ * a clear, non-retryable reason naming the missing setting, so the Worker never crashes on it.
+ */
+import type { ApiFailure, RepositoryApi, SplitTunnelApi, TunnelApi } from '../domain/ports.ts'
+import { err } from '../lib/result.ts'
+
+const missing = (name: string, purpose: string): { ok: false; error: ApiFailure } =>
+	err({
+		kind: 'auth',
+		retryable: false,
+		message: `${name} is not set; it is needed for ${purpose}`,
+	})
+
+/** A TunnelApi for when CF_TUNNEL_API_TOKEN is missing. */
+export function unconfiguredTunnelApi(name: string): TunnelApi {
+	const fail = async () => missing(name, 'the tunnel configuration')
+	return { getConfig: fail, putConfig: fail, getConnectors: fail }
+}
+
+/** A SplitTunnelApi for when CF_ZERO_TRUST_API_TOKEN is missing. */
+export function unconfiguredSplitTunnelApi(name: string): SplitTunnelApi {
+	const fail = async () => missing(name, 'the split-tunnel list')
+	return { get: fail, putInclude: fail }
+}
+
+/** A RepositoryApi for when GITHUB_TOKEN or GITHUB_REPOSITORY is missing. */
+export function unconfiguredRepository(names: string): RepositoryApi {
+	const fail = async () => missing(names, 'reading tidegate.yaml and posting commit statuses')
+	return { branchHead: fail, readFile: fail, postStatus: fail }
+}

@@ -1,0 +1,42 @@
+/**
+ * @module The first steps every webhook route takes, in this order: size cap (413 before any
+ * parsing), content type (415), then the raw bytes — which the signature is checked over.
+ */
+import { isJsonContentType, readBodyCapped, WEBHOOK_BODY_LIMIT } from '../webhooks/read-body.ts'
+import { AppError } from './errors.ts'
+
+/** Returns the raw body of a JSON webhook, or throws the AppError to answer with. */
+export async function rawJsonBody(
+	request: Request,
+	limit = WEBHOOK_BODY_LIMIT,
+): Promise<Uint8Array> {
+	const declared = request.headers.get('content-length')
+	if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) {
+		throw new AppError('payload_too_large', `the body is larger than ${limit} bytes`)
+	}
+	if (!isJsonContentType(request.headers.get('content-type'))) {
+		throw new AppError(
+			'unsupported_media_type',
+			'content type must be application/json (for GitHub, set the webhook content type to application/json)',
+		)
+	}
+	const body = await readBodyCapped(request, limit)
+	if (!body.ok) {
+		throw body.error.kind === 'too_large'
+			? new AppError('payload_too_large', `the body is larger than ${limit} bytes`)
+			: new AppError('bad_request', `the body could not be read: ${body.error.message}`)
+	}
+	return body.value
+}
+
+/** Parses verified bytes as JSON; invalid JSON is the sender's fault (400). */
+export function parseJson(body: Uint8Array): unknown {
+	try {
+		return JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body))
+	} catch (e) {
+		throw new AppError(
+			'bad_request',
+			`the body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
+		)
+	}
+}

@@ -1,0 +1,66 @@
+/**
+ * @module GitHub webhook deliveries: the `X-Hub-Signature-256` check over the raw bytes, and the
+ * payload schemas of the events tidegate acts on. Schemas are loose (GitHub adds fields over time)
+ * but strict about what tidegate reads.
+ */
+import { z } from 'zod'
+import { parseHex256, verifyHmacSha256 } from './hmac.ts'
+
+/** The outcome of checking `X-Hub-Signature-256`. */
+export type SignatureCheck = 'valid' | 'missing' | 'malformed' | 'mismatch'
+
+/** Verifies `sha256=<64 lowercase hex>` against every configured secret (rotation), in constant time. */
+export async function verifyGitHubSignature(
+	header: string | null,
+	body: Uint8Array,
+	secrets: readonly string[],
+): Promise<SignatureCheck> {
+	if (header === null || header === '') {
+		return 'missing'
+	}
+	// Strict on purpose: no whitespace, no uppercase, no second header folded in with a comma.
+	const match = /^sha256=([0-9a-f]{64})$/.exec(header)
+	const signature = match?.[1] === undefined ? undefined : parseHex256(match[1])
+	if (!signature) {
+		return 'malformed'
+	}
+	return (await verifyHmacSha256(secrets, body, signature)) ? 'valid' : 'mismatch'
+}
+
+const sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-character commit sha')
+
+const commitSchema = z.looseObject({
+	id: sha,
+	timestamp: z.string().optional(),
+	message: z.string().optional(),
+	added: z.array(z.string()).default([]),
+	modified: z.array(z.string()).default([]),
+	removed: z.array(z.string()).default([]),
+})
+
+/** The `push` fields tidegate reads (API-CONTRACTS §2.6). */
+export const pushPayloadSchema = z.looseObject({
+	ref: z.string().min(1),
+	before: sha,
+	after: sha,
+	created: z.boolean().default(false),
+	deleted: z.boolean().default(false),
+	forced: z.boolean().default(false),
+	repository: z.looseObject({ full_name: z.string().min(1) }),
+	commits: z.array(commitSchema).default([]),
+	head_commit: commitSchema.nullish(),
+	pusher: z.looseObject({ name: z.string() }).optional(),
+})
+
+/** A parsed `push` payload. */
+export type PushPayload = z.infer<typeof pushPayloadSchema>
+
+/** The `ping` fields tidegate reads. */
+export const pingPayloadSchema = z.looseObject({
+	zen: z.string().optional(),
+	hook_id: z.number().int().optional(),
+	repository: z.looseObject({ full_name: z.string() }).optional(),
+})
+
+/** The all-zero sha GitHub sends for a ref that is created (`before`) or deleted (`after`). */
+export const NULL_SHA = '0'.repeat(40)
