@@ -14,3 +14,23 @@ CREATE TABLE github_deliveries (
 	received_at INTEGER NOT NULL
 );
 CREATE INDEX github_deliveries_by_time ON github_deliveries (received_at);
+
+-- Redeliveries tidegate asked GitHub for (GitHub never retries on its own): one row per failed delivery.
+CREATE TABLE redelivery_requests (
+	guid TEXT PRIMARY KEY,
+	attempt_id INTEGER NOT NULL,
+	event TEXT,
+	failed_status_code INTEGER,
+	requested_at INTEGER NOT NULL,
+	outcome TEXT NOT NULL
+);
+
+-- Pushes forwarded to the in-cluster Flux Receiver (FLUX_RECEIVER_URL), so Flux pulls within seconds.
+CREATE TABLE receiver_notifications (
+	delivery_id TEXT PRIMARY KEY,
+	commit_sha TEXT NOT NULL,
+	status TEXT NOT NULL CHECK (status IN ('queued', 'sent', 'failed')),
+	attempts INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT,
+	updated_at INTEGER NOT NULL
+);

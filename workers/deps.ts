@@ -10,8 +10,10 @@ import { d1ApplicationStore } from '../src/adapters/d1/applications.ts'
 import { d1CronLog } from '../src/adapters/d1/cron-log.ts'
 import { d1DeadLetterStore } from '../src/adapters/d1/dead-letters.ts'
 import { d1DeliveryStore } from '../src/adapters/d1/deliveries.ts'
+import { d1ReceiverNotifications } from '../src/adapters/d1/receiver-notifications.ts'
 import { d1RunStore } from '../src/adapters/d1/runs.ts'
 import { d1SettingsStore } from '../src/adapters/d1/settings.ts'
+import { fluxReceiver } from '../src/adapters/flux/receiver.ts'
 import { gitHubRepository } from '../src/adapters/github/repository.ts'
 import { kvFileCache } from '../src/adapters/kv/file-cache.ts'
 import { deadLetterQueue, jobQueue } from '../src/adapters/queue/jobs.ts'
@@ -82,5 +84,10 @@ export function buildDeps(env: Env): Deps {
 					}),
 				)
 			: unconfiguredSplitTunnelApi('CF_ZERO_TRUST_API_TOKEN'),
+		fluxReceiver:
+			isSet(env.FLUX_RECEIVER_URL) && isSet(env.FLUX_RECEIVER_SECRET)
+				? fluxReceiver({ url: env.FLUX_RECEIVER_URL, secret: env.FLUX_RECEIVER_SECRET, calls })
+				: undefined,
+		receiverNotifications: d1ReceiverNotifications(env.DB),
 	}
 }

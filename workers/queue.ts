@@ -4,20 +4,21 @@
  */
 import { recordDeadLetter } from '../src/app/dead-letters.ts'
 import type { Deps } from '../src/app/deps.ts'
+import { notifyFluxJob } from '../src/app/notify-flux.ts'
 import { backoffSeconds, type JobOutcome, reconcileJob } from '../src/app/reconcile-job.ts'
 import { type JobMessage, jobMessageSchema } from '../src/contracts/queue.ts'
 
 /** Must match the dead-letter queue's name in wrangler.toml. */
 export const DEAD_LETTER_QUEUE = 'tidegate-jobs-dlq'
 
-type Handler<K extends JobMessage['kind']> = (
-	deps: Deps,
-	message: Extract<JobMessage, { kind: K }>,
-	attempts: number,
-) => Promise<JobOutcome>
-
-const HANDLERS: { [K in JobMessage['kind']]: Handler<K> } = {
-	reconcile: reconcileJob,
+/** Routes a parsed message to its use case; the switch keeps each kind paired with its handler's type. */
+function dispatch(deps: Deps, message: JobMessage, attempts: number): Promise<JobOutcome> {
+	switch (message.kind) {
+		case 'reconcile':
+			return reconcileJob(deps, message, attempts)
+		case 'flux.receiver':
+			return notifyFluxJob(deps, message, attempts)
+	}
 }
 
 /** Handles one batch from either queue. Never acks a message whose work failed. */
@@ -47,7 +48,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, deps: Deps): Pro
 			continue
 		}
 		try {
-			const outcome = await HANDLERS[parsed.data.kind](deps, parsed.data, message.attempts)
+			const outcome = await dispatch(deps, parsed.data, message.attempts)
 			if (outcome.retry) {
 				message.retry({ delaySeconds: outcome.delaySeconds })
 			} else {

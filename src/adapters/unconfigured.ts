@@ -27,5 +27,11 @@ export function unconfiguredSplitTunnelApi(name: string): SplitTunnelApi {
 /** A RepositoryApi for when GITHUB_TOKEN or GITHUB_REPOSITORY is missing. */
 export function unconfiguredRepository(names: string): RepositoryApi {
 	const fail = async () => missing(names, 'reading tidegate.yaml and posting commit statuses')
-	return { branchHead: fail, readFile: fail, postStatus: fail }
+	return {
+		branchHead: fail,
+		readFile: fail,
+		postStatus: fail,
+		listHookDeliveries: fail,
+		redeliver: fail,
+	}
 }

@@ -10,7 +10,9 @@ import type {
 	DeadLetterStore,
 	DeliveryStore,
 	FileCache,
+	FluxReceiverApi,
 	JobQueue,
+	ReceiverNotificationStore,
 	RepositoryApi,
 	RunStore,
 	SettingsStore,
@@ -48,4 +50,7 @@ export interface Deps {
 	repository: RepositoryApi
 	tunnelApi: TunnelApi
 	splitTunnelApi: SplitTunnelApi
+	/** Present only when FLUX_RECEIVER_URL and FLUX_RECEIVER_SECRET are set. */
+	fluxReceiver: FluxReceiverApi | undefined
+	receiverNotifications: ReceiverNotificationStore
 }

@@ -25,7 +25,17 @@ export type IngestOutcome =
 	| { kind: 'ignored'; reason: string }
 	| { kind: 'queued'; runId: number }
 
-type IngestDeps = Pick<Deps, 'deliveries' | 'runs' | 'jobs' | 'now' | 'source' | 'repositoryName'>
+type IngestDeps = Pick<
+	Deps,
+	| 'deliveries'
+	| 'runs'
+	| 'jobs'
+	| 'now'
+	| 'source'
+	| 'repositoryName'
+	| 'fluxReceiver'
+	| 'receiverNotifications'
+>
 
 /** Records a verified delivery once and queues what it asks for. */
 export async function ingestGitHubDelivery(
@@ -53,6 +63,9 @@ export async function ingestGitHubDelivery(
 		await deps.deliveries.save({ ...record, status: 'ping' })
 		return { kind: 'ping' }
 	}
+	if (push && tracksBranch(deps, push)) {
+		await forwardToFlux(deps, delivery.deliveryId, push)
+	}
 	const ignored = push
 		? whyIgnored(deps, push)
 		: `event "${delivery.event.name}" is not one tidegate acts on`
@@ -64,6 +77,33 @@ export async function ingestGitHubDelivery(
 	const run = await enqueueReconcile(deps, { trigger: 'push', deliveryId: delivery.deliveryId })
 	await deps.deliveries.save({ ...record, status: 'queued', runId: run.id })
 	return { kind: 'queued', runId: run.id }
+}
+
+function tracksBranch(deps: IngestDeps, push: PushPayload): boolean {
+	return (
+		push.repository.full_name.toLowerCase() === deps.repositoryName?.toLowerCase() &&
+		push.ref === `refs/heads/${deps.source.branch}` &&
+		!push.deleted
+	)
+}
+
+/** Any push to the tracked branch (whatever it touched) makes Flux pull now, when a Receiver is set. */
+async function forwardToFlux(
+	deps: IngestDeps,
+	deliveryId: string,
+	push: PushPayload,
+): Promise<void> {
+	if (!deps.fluxReceiver) {
+		return
+	}
+	const notice = {
+		deliveryId,
+		repository: push.repository.full_name,
+		ref: push.ref,
+		commitSha: push.after,
+	}
+	await deps.receiverNotifications.queued(notice, deps.now())
+	await deps.jobs.send({ v: 1, kind: 'flux.receiver', ...notice })
 }
 
 function whyIgnored(deps: IngestDeps, push: PushPayload): string | undefined {

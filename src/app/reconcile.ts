@@ -150,7 +150,7 @@ async function cloudflareBlocked(deps: ReconcileDeps): Promise<Failure | undefin
 		const retryAfterSeconds = Math.ceil((until - now) / 1000)
 		return {
 			errorCode: 'cloudflare_rate_limited',
-			errorMessage: `the Cloudflare API asked tidegate to wait; retrying in ${retryAfterSeconds} s`,
+			errorMessage: `the Cloudflare API rate-limited tidegate's token; no calls until ${new Date(until).toISOString()}`,
 			retryable: true,
 			retryAfterSeconds,
 		}

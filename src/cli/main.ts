@@ -1,15 +1,26 @@
 /**
  * @module `tidegate <command>`: the same core code as the Worker, for CI and for people.
- * Exit codes: 0 success, 1 the input is invalid (or the command failed), 2 usage or unreadable input.
+ * Exit codes: 0 success or in sync; 1 invalid input, refused plan or failed command; 2 unreadable
+ * file (validate) or changes pending (plan); 64 bad usage (EX_USAGE), so it never reads as "pending";
+ * 70 an internal error.
  */
 import { parseArgs } from 'node:util'
+import { edgeCommand } from './edge.ts'
 import { validateCommand } from './validate.ts'
+
+/** Bad usage: unknown command or option, too many arguments. */
+export const EXIT_USAGE = 64
+/** A bug in tidegate (EX_SOFTWARE). */
+export const EXIT_SOFTWARE = 70
 
 const USAGE = `usage: tidegate <command> [options]
 
 commands:
-  validate [file]   check a tidegate.yaml (default ./tidegate.yaml); exit 1 on errors
-`
+  validate [file]          check a tidegate.yaml (default ./tidegate.yaml); exit 1 on errors
+  plan [file]              diff against the live Cloudflare state; exit 2 when changes are pending
+  apply [file] [--force]   write the changes (--force lifts only the sync.maxDeletions rail)
+
+plan and apply read CF_API_BASE_URL, CF_TUNNEL_API_TOKEN and CF_ZERO_TRUST_API_TOKEN.`
 
 /** Output sinks, so tests can capture them. */
 export interface Io {
@@ -22,28 +33,81 @@ const processIo: Io = {
 	err: (line) => process.stderr.write(`${line}\n`),
 }
 
+class UsageError extends Error {}
+
+/** Parses a command's arguments: at most one file, plus the given boolean flags. */
+function parse(command: string, args: string[], flags: string[]) {
+	const options = Object.fromEntries([
+		['help', { type: 'boolean' as const, short: 'h' }],
+		...flags.map((flag) => [flag, { type: 'boolean' as const }]),
+	])
+	let parsed: ReturnType<
+		typeof parseArgs<{ args: string[]; allowPositionals: true; options: typeof options }>
+	>
+	try {
+		parsed = parseArgs({ args, allowPositionals: true, options })
+	} catch (e) {
+		const option = /'([^']+)'/.exec((e as Error).message)?.[1] ?? ''
+		throw new UsageError(`tidegate ${command}: unknown option ${option}`)
+	}
+	if (parsed.positionals.length > 1) {
+		throw new UsageError(
+			`tidegate ${command}: expected at most one file, got ${parsed.positionals.length}`,
+		)
+	}
+	const values = parsed.values as Record<string, boolean | undefined>
+	return {
+		file: parsed.positionals[0] ?? 'tidegate.yaml',
+		help: values.help === true,
+		flag: (name: string) => values[name] === true,
+	}
+}
+
 /** Runs one command and returns its exit code. Never throws for bad input. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
 	const [command, ...rest] = argv
 	try {
 		switch (command) {
 			case 'validate': {
-				const { positionals } = parseArgs({ args: rest, allowPositionals: true, options: {} })
-				return await validateCommand(positionals[0] ?? 'tidegate.yaml', io)
+				const args = parse(command, rest, [])
+				if (args.help) {
+					io.out(USAGE)
+					return 0
+				}
+				return await validateCommand(args.file, io)
+			}
+			case 'plan':
+			case 'apply': {
+				const args = parse(command, rest, command === 'apply' ? ['force'] : [])
+				if (args.help) {
+					io.out(USAGE)
+					return 0
+				}
+				return await edgeCommand(
+					command,
+					args.file,
+					{ force: args.flag('force'), env: process.env },
+					io,
+				)
 			}
 			case undefined:
+				io.err(USAGE)
+				return EXIT_USAGE
 			case 'help':
 			case '--help':
 			case '-h':
 				io.out(USAGE)
-				return command === undefined ? 2 : 0
+				return 0
 			default:
-				io.err(`tidegate: unknown command "${command}"\n\n${USAGE}`)
-				return 2
+				throw new UsageError(`tidegate: unknown command "${command}"`)
 		}
 	} catch (e) {
-		// parseArgs reports unknown flags by throwing; anything else is a bug worth its message only.
-		io.err(`tidegate: ${e instanceof Error ? e.message : String(e)}`)
-		return 2
+		if (e instanceof UsageError) {
+			io.err(`${e.message}\n\n${USAGE}`)
+			return EXIT_USAGE
+		}
+		// A bug, not bad input: one line, no stack, and the conventional "internal software error" code.
+		io.err(`tidegate: internal error: ${e instanceof Error ? e.message : String(e)}`)
+		return EXIT_SOFTWARE
 	}
 }

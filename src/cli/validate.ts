@@ -17,20 +17,31 @@ export async function validateCommand(file: string, io: Io): Promise<number> {
 			io.out(formatDiagnostic(file, d))
 		}
 		const errors = loaded.error.filter((d) => d.severity === 'error').length
-		io.err(`${file}: ${errors} error${errors === 1 ? '' : 's'}`)
+		const warnings = loaded.error.length - errors
+		io.err(
+			`${file}: ${count(errors, 'error')}${warnings > 0 ? `, ${count(warnings, 'warning')}` : ''}`,
+		)
 		return 1
 	}
 	for (const w of loaded.value.warnings) {
 		io.out(formatDiagnostic(file, w))
 	}
-	io.out(`${file}: valid (${summarise(loaded.value.state)})`)
+	const warnings = loaded.value.warnings.length
+	io.out(
+		`${file}: valid${warnings > 0 ? ` with ${count(warnings, 'warning')}` : ''} (${summarise(loaded.value.state)})`,
+	)
 	return 0
 }
 
-/** Reads a file as UTF-8, reporting why it could not be read. */
+function count(n: number, noun: string): string {
+	return `${n} ${noun}${n === 1 ? '' : 's'}`
+}
+
+/** Reads a file as UTF-8 text, reporting why it could not be read (binary files included). */
 export async function readText(file: string, io: Io): Promise<string | undefined> {
+	let bytes: Uint8Array
 	try {
-		return await readFile(file, 'utf8')
+		bytes = await readFile(file)
 	} catch (e) {
 		const code = (e as NodeJS.ErrnoException).code
 		const why =
@@ -42,6 +53,13 @@ export async function readText(file: string, io: Io): Promise<string | undefined
 						? 'permission denied'
 						: (e as Error).message
 		io.err(`tidegate: cannot read ${file}: ${why}`)
+		return undefined
+	}
+	try {
+		// Fatal decoding: a binary or Latin-1 file is refused, not silently turned into U+FFFD.
+		return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
+	} catch {
+		io.err(`tidegate: cannot read ${file}: not UTF-8 text (a binary file?)`)
 		return undefined
 	}
 }

@@ -14,10 +14,25 @@ export const reconcileMessageSchema = z.object({
 	force: z.boolean().default(false),
 })
 
+/** Tell the in-cluster Flux Receiver about a push to the tracked branch. */
+export const fluxReceiverMessageSchema = z.object({
+	v: z.literal(1),
+	kind: z.literal('flux.receiver'),
+	deliveryId: z.string().min(1),
+	repository: z.string().min(1),
+	ref: z.string().min(1),
+	commitSha: z.string().regex(/^[0-9a-f]{40}$/),
+})
+
 /** Every message kind the JOBS queue carries. */
-export const jobMessageSchema = z.discriminatedUnion('kind', [reconcileMessageSchema])
+export const jobMessageSchema = z.discriminatedUnion('kind', [
+	reconcileMessageSchema,
+	fluxReceiverMessageSchema,
+])
 
 /** A message on the JOBS queue. */
 export type JobMessage = z.infer<typeof jobMessageSchema>
 /** The reconcile message. */
 export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>
+/** The Flux Receiver message. */
+export type FluxReceiverMessage = z.infer<typeof fluxReceiverMessageSchema>

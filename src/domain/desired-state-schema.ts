@@ -1,6 +1,6 @@
 /**
  * @module The shape of `tidegate.yaml` (DESIGN.md "Desired state"). Structural rules only;
- * the cross-field rules (shadowing, overlaps, ownership suffix length) live in validate-desired-state.ts.
+ * the cross-field rules (shadowing, overlaps, ownership suffix length) live in desired-state.ts.
  */
 import { z } from 'zod'
 
@@ -83,7 +83,12 @@ const reservedSchema = z.strictObject({
 
 /** The raw document, after defaults but before normalisation. */
 export const desiredStateSchema = z.strictObject({
-	version: z.literal(1, { error: 'must be 1 (the only tidegate.yaml version so far)' }),
+	version: z.literal(1, {
+		error: (issue) =>
+			issue.input === undefined
+				? 'is required (write version: 1)'
+				: 'must be 1 (the only tidegate.yaml version so far)',
+	}),
 	owner: z
 		.string()
 		.regex(
@@ -103,7 +108,13 @@ export const desiredStateSchema = z.strictObject({
 	splitTunnel: z
 		.strictObject({
 			accountId,
-			policy: z.union([z.literal('default'), uuid]).default('default'),
+			policy: z
+				.string()
+				.regex(
+					/^(default|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+					'must be "default" or the id (a lowercase UUID) of a custom device-profile policy',
+				)
+				.default('default'),
 			include: z.array(includeEntrySchema).min(1, 'must list at least one entry'),
 		})
 		.optional(),
@@ -114,7 +125,11 @@ export const desiredStateSchema = z.strictObject({
 				.array(
 					z.strictObject({
 						target: z.string().min(1),
-						nodes: z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]).default('all'),
+						nodes: z
+							.union([z.literal('all'), z.array(z.string().min(1)).min(1)], {
+								error: 'must be "all" or a non-empty list of node names',
+							})
+							.default('all'),
 					}),
 				)
 				.default([]),

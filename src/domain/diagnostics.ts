@@ -27,11 +27,21 @@ export function formatPath(path: YamlPath): string {
 	return out
 }
 
-/** `file:line:col path message`, the format editors and CI logs turn into links. */
+/**
+ * `file:line:col path message`, the format editors and CI logs turn into links. Messages quote
+ * what was written, so control and bidi characters are shown escaped, never sent to a terminal.
+ */
 export function formatDiagnostic(file: string, d: Diagnostic): string {
 	const where = d.line === undefined ? file : `${file}:${d.line}:${d.column ?? 1}`
 	const prefix = d.severity === 'warning' ? 'warning: ' : ''
-	return `${where} ${formatPath(d.path)} ${prefix}${d.message}`
+	return `${where} ${visible(formatPath(d.path))} ${prefix}${visible(d.message)}`
+}
+
+// C0 and C1 controls (ESC starts terminal sequences), and the bidi overrides of "Trojan Source".
+const INVISIBLE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu
+
+function visible(text: string): string {
+	return text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** Convenience constructors keep call sites short. */

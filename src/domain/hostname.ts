@@ -26,13 +26,16 @@ export function parseHostname(input: string): Result<Hostname, string> {
 	if (!input.isWellFormed()) {
 		return err('hostname contains invalid Unicode (a lone surrogate)')
 	}
-	if (/:\d*$/.test(input) || input.includes(':')) {
-		return err(`hostname cannot contain a port ("${input}"); put the port in the service URL`)
-	}
 	if (input.includes('/')) {
 		return err(
 			`hostname cannot contain a scheme or path ("${input}"); use the path field for paths`,
 		)
+	}
+	if (input.startsWith('[') || input.split(':').length > 2) {
+		return err(`"${input}" is not a public DNS name (a tunnel hostname needs a domain, not an IP)`)
+	}
+	if (input.includes(':')) {
+		return err(`hostname cannot contain a port ("${input}"); put the port in the service URL`)
 	}
 	if (!ALLOWED_INPUT.test(input)) {
 		return err(`"${input}" is not a valid hostname (letters, digits, hyphens and dots only)`)
@@ -52,13 +55,19 @@ export function parseHostname(input: string): Result<Hostname, string> {
 	} catch {
 		return err(`"${input}" is not a valid hostname`)
 	}
-	if (ascii.length > MAX_NAME) {
-		return err(`hostname "${input}" is longer than ${MAX_NAME} characters`)
+	const name = wildcard ? `*.${ascii}` : ascii
+	// The limits are DNS's, on the name as sent: punycode, and the wildcard label counts.
+	if (name.length > MAX_NAME) {
+		return err(
+			`hostname "${input}" is ${name.length} characters long as ASCII (punycode); DNS allows at most ${MAX_NAME}`,
+		)
 	}
 	const labels = ascii.split('.')
 	for (const label of labels) {
 		if (label.length > MAX_LABEL) {
-			return err(`hostname "${input}" has a label longer than ${MAX_LABEL} characters`)
+			return err(
+				`hostname "${input}" has a label of ${label.length} characters as ASCII (punycode); DNS allows at most ${MAX_LABEL} per label`,
+			)
 		}
 		if (!ASCII_LABEL.test(label)) {
 			return err(`"${input}" is not a valid hostname`)
@@ -67,7 +76,7 @@ export function parseHostname(input: string): Result<Hostname, string> {
 	if (labels.length < 2 || !/[a-z]/.test(labels[labels.length - 1] ?? '')) {
 		return err(`"${input}" is not a public DNS name (a tunnel hostname needs a domain, not an IP)`)
 	}
-	return ok({ name: wildcard ? `*.${ascii}` : ascii, wildcard })
+	return ok({ name, wildcard })
 }
 
 /** True when `outer` matches every host that `inner` matches (`undefined` and `*` match all). */

@@ -218,6 +218,22 @@ export interface RepositoryApi {
 	readFile(path: string, commitSha: string): Promise<Result<string | null, ApiFailure>>
 	/** Posts a commit status (`context` e.g. `tidegate/edge-sync`). */
 	postStatus(commitSha: string, status: CommitStatus): Promise<Result<void, ApiFailure>>
+	/** The webhook's most recent delivery attempts, newest first (one page). */
+	listHookDeliveries(hookId: string, perPage: number): Promise<Result<HookDelivery[], ApiFailure>>
+	/** Asks GitHub to deliver an attempt again (same X-GitHub-Delivery guid). */
+	redeliver(hookId: string, attemptId: number): Promise<Result<void, ApiFailure>>
+}
+
+/** One delivery attempt as GitHub lists it. */
+export interface HookDelivery {
+	/** The attempt's id (what redelivery is asked for). */
+	id: number
+	/** The X-GitHub-Delivery guid, shared by an original and its redeliveries. */
+	guid: string
+	deliveredAt: number
+	redelivery: boolean
+	statusCode: number
+	event: string
 }
 
 /** A GitHub commit status. */
@@ -252,4 +268,40 @@ export interface DeliveryStore {
 	find(deliveryId: string): Promise<GitHubDelivery | undefined>
 	/** Inserts or replaces the record of a delivery. */
 	save(delivery: GitHubDelivery): Promise<void>
+	/** The hook id of the newest delivery that carried one. */
+	latestHookId(): Promise<string | undefined>
+	/** Which of these guids were already handled (queued, ignored or ping). */
+	handled(guids: string[]): Promise<Set<string>>
+	/** Which of these guids tidegate already asked GitHub to redeliver. */
+	redeliveryRequested(guids: string[]): Promise<Set<string>>
+	recordRedelivery(request: {
+		guid: string
+		attemptId: number
+		event: string
+		failedStatusCode: number
+		requestedAt: number
+		outcome: string
+	}): Promise<void>
+}
+
+/** A push as the Flux Receiver is told about it. */
+export interface ReceiverNotice {
+	deliveryId: string
+	repository: string
+	ref: string
+	commitSha: string
+}
+
+/** The in-cluster Flux Receiver (notification-controller, `generic-hmac`), reached through the tunnel. */
+export interface FluxReceiverApi {
+	notify(notice: ReceiverNotice): Promise<Result<void, ApiFailure>>
+}
+
+/** Forwarded pushes (D1 `receiver_notifications`). */
+export interface ReceiverNotificationStore {
+	queued(notice: ReceiverNotice, at: number): Promise<void>
+	finished(
+		deliveryId: string,
+		result: { status: 'sent' | 'failed' | 'queued'; error: string | null; at: number },
+	): Promise<void>
 }

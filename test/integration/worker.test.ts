@@ -38,17 +38,26 @@ describe('the Worker skeleton', () => {
 		)
 	})
 
-	it('runs the drift job on the five-minute cron tick and records the tick', async () => {
+	it('runs the drift and delivery-repair jobs on the five-minute cron tick and records each', async () => {
 		const controller = createScheduledController({ cron: '*/5 * * * *', scheduledTime: Date.now() })
 		await worker.scheduled(controller, env, createExecutionContext())
-		const tick = await env.DB.prepare(
-			'SELECT job, outcome, detail FROM cron_ticks ORDER BY id DESC LIMIT 1',
-		).first()
-		expect(tick).toMatchObject({ job: 'drift', outcome: 'ok' })
-		const run = await env.DB.prepare(
-			'SELECT trigger, status FROM runs ORDER BY id DESC LIMIT 1',
-		).first()
-		expect(run).toEqual({ trigger: 'drift', status: 'queued' })
+		const { results } = await env.DB.prepare(
+			'SELECT job, outcome, detail FROM cron_ticks ORDER BY id',
+		).all()
+		expect(results).toEqual([
+			expect.objectContaining({
+				job: 'drift',
+				outcome: 'ok',
+				detail: expect.stringMatching(/^queued run \d+$/),
+			}),
+			expect.objectContaining({
+				job: 'deliveries',
+				outcome: 'skipped',
+				detail: expect.stringMatching(/hook id is unknown/),
+			}),
+		])
+		const run = await env.DB.prepare('SELECT trigger FROM runs ORDER BY id DESC LIMIT 1').first()
+		expect(run).toEqual({ trigger: 'drift' })
 	})
 
 	it('refuses an unknown cron string instead of silently doing nothing', async () => {
@@ -58,15 +67,15 @@ describe('the Worker skeleton', () => {
 		)
 	})
 
-	it('delivers a queue message to its handler and acks it', async () => {
+	it('delivers a queue message to its handler, which acks a run that is already finished', async () => {
 		const run = await env.DB.prepare(
-			"INSERT INTO runs (trigger, status, queued_at) VALUES ('api', 'queued', 1) RETURNING id",
+			"INSERT INTO runs (trigger, status, queued_at) VALUES ('api', 'applied', 1) RETURNING id",
 		).first<{ id: number }>()
 		const batch = createMessageBatch('tidegate-jobs', [
 			{
 				id: 'm1',
 				timestamp: new Date(),
-				attempts: 1,
+				attempts: 2,
 				body: { v: 1, kind: 'reconcile', runId: run?.id, trigger: 'api' },
 			},
 		])
@@ -74,9 +83,10 @@ describe('the Worker skeleton', () => {
 		await worker.queue(batch, env, ctx)
 		const result = await getQueueResult(batch, ctx)
 		expect(result.explicitAcks).toEqual(['m1'])
+		expect(result.retryMessages).toEqual([])
 		const after = await env.DB.prepare('SELECT status, attempts FROM runs WHERE id = ?')
 			.bind(run?.id)
 			.first()
-		expect(after).toMatchObject({ attempts: 1 })
+		expect(after).toEqual({ status: 'applied', attempts: 0 })
 	})
 })

@@ -59,5 +59,45 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
 				)
 				.run()
 		},
+		async latestHookId() {
+			const row = await db
+				.prepare(
+					'SELECT hook_id FROM github_deliveries WHERE hook_id IS NOT NULL ORDER BY received_at DESC LIMIT 1',
+				)
+				.first<{ hook_id: string }>()
+			return row?.hook_id
+		},
+		async handled(guids) {
+			return inSet(
+				db,
+				`SELECT delivery_id AS id FROM github_deliveries WHERE status != 'received' AND delivery_id IN (SELECT value FROM json_each(?1))`,
+				guids,
+			)
+		},
+		async redeliveryRequested(guids) {
+			return inSet(
+				db,
+				'SELECT guid AS id FROM redelivery_requests WHERE guid IN (SELECT value FROM json_each(?1))',
+				guids,
+			)
+		},
+		async recordRedelivery(r) {
+			await db
+				.prepare(
+					`INSERT INTO redelivery_requests (guid, attempt_id, event, failed_status_code, requested_at, outcome)
+					 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (guid) DO NOTHING`,
+				)
+				.bind(r.guid, r.attemptId, r.event, r.failedStatusCode, r.requestedAt, r.outcome)
+				.run()
+		},
 	}
+}
+
+/** Runs a `... IN (json_each(?1))` query; one bound JSON array instead of N placeholders. */
+async function inSet(db: D1Database, sql: string, ids: string[]): Promise<Set<string>> {
+	if (ids.length === 0) {
+		return new Set()
+	}
+	const { results } = await db.prepare(sql).bind(JSON.stringify(ids)).all<{ id: string }>()
+	return new Set(results.map((r) => r.id))
 }

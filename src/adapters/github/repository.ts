@@ -21,6 +21,17 @@ export interface GitHubOptions {
 	fetch?: typeof fetch
 }
 
+const deliveriesSchema = z.array(
+	z.looseObject({
+		id: z.number().int(),
+		guid: z.string(),
+		delivered_at: z.string(),
+		redelivery: z.boolean().default(false),
+		status_code: z.number().int().default(0),
+		event: z.string().default(''),
+	}),
+)
+
 const refSchema = z.looseObject({
 	object: z.looseObject({ sha: z.string().regex(/^[0-9a-f]{40}$/) }),
 })
@@ -111,6 +122,46 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 			}
 			return response.value.ok ? ok(undefined) : err(await failure(response.value))
 		},
+		async listHookDeliveries(hookId, perPage) {
+			const response = await attempt(() =>
+				request(`/hooks/${encodeURIComponent(hookId)}/deliveries?per_page=${perPage}`),
+			)
+			if (!response.ok) {
+				return response
+			}
+			if (!response.value.ok) {
+				return err(await failure(response.value))
+			}
+			const parsed = deliveriesSchema.safeParse(await response.value.json())
+			if (!parsed.success) {
+				return err({
+					kind: 'rejected',
+					retryable: false,
+					message: 'GitHub answered the hook deliveries in an unexpected shape',
+				})
+			}
+			return ok(
+				parsed.data.map((d) => ({
+					id: d.id,
+					guid: d.guid,
+					deliveredAt: Date.parse(d.delivered_at),
+					redelivery: d.redelivery,
+					statusCode: d.status_code,
+					event: d.event,
+				})),
+			)
+		},
+		async redeliver(hookId, attemptId) {
+			const response = await attempt(() =>
+				request(`/hooks/${encodeURIComponent(hookId)}/deliveries/${attemptId}/attempts`, {
+					method: 'POST',
+				}),
+			)
+			if (!response.ok) {
+				return response
+			}
+			return response.value.ok ? ok(undefined) : err(await failure(response.value))
+		},
 	}
 }
 
@@ -160,7 +211,7 @@ export async function failure(response: Response): Promise<ApiFailure> {
 			kind: 'auth',
 			retryable: false,
 			status,
-			message: `GITHUB_TOKEN was refused (${status}: ${message}); it needs Contents: read and Commit statuses: write on the repository`,
+			message: `GITHUB_TOKEN was refused (${status}: ${message}); it needs Contents: read, Commit statuses: write and Webhooks: read and write on the repository`,
 		}
 	}
 	if (status === 404) {

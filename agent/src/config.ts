@@ -1,0 +1,187 @@
+/**
+ * @module The agent's configuration, read once from the environment and validated with zod.
+ * A bad value stops the process at start with a message naming the variable; secrets are
+ * never echoed.
+ */
+import { isIP } from 'node:net'
+import { z } from 'zod'
+import { AGENT_MAX_TARGETS, AGENT_TIMEOUT_BOUNDS_MS } from '../../src/contracts/agent.ts'
+
+/** Where the peers come from. */
+export type PeerSource =
+	| { kind: 'static'; urls: string[] }
+	| { kind: 'dns'; service: string; port: number }
+
+/** The validated configuration. */
+export interface AgentConfig {
+	host: string
+	port: number
+	nodeName: string
+	/** Current secret first, then AGENT_SECRET_PREVIOUS while a rotation is in progress. */
+	secrets: string[]
+	peers: PeerSource
+	/** This pod's own IP, dropped from the peer list (downward API `status.podIP`). */
+	podIp: string | undefined
+	defaultTimeoutMs: number
+	maxConcurrency: number
+	maxTargets: number
+	maxBodyBytes: number
+	peerGraceMs: number
+	shutdownTimeoutMs: number
+	logLevel: 'debug' | 'info' | 'warn' | 'error'
+}
+
+const int = (min: number, max: number) =>
+	z
+		.string()
+		.trim()
+		.regex(/^[0-9]+$/, 'must be a whole number')
+		.transform(Number)
+		.pipe(z.number().int().min(min).max(max))
+
+const hostname = z
+	.string()
+	.trim()
+	.regex(
+		/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/,
+		'must be a DNS name',
+	)
+
+const peerUrl = z
+	.string()
+	.trim()
+	.transform((raw, ctx) => {
+		let url: URL
+		try {
+			url = new URL(raw)
+		} catch {
+			ctx.addIssue({ code: 'custom', message: `"${raw}" is not a URL` })
+			return z.NEVER
+		}
+		if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+			ctx.addIssue({ code: 'custom', message: `"${raw}" must be http:// or https://` })
+			return z.NEVER
+		}
+		if (url.username || url.password) {
+			ctx.addIssue({ code: 'custom', message: 'a peer URL must not carry credentials' })
+			return z.NEVER
+		}
+		if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+			ctx.addIssue({
+				code: 'custom',
+				message: `"${raw}" must be a base URL (scheme, host, port; no path or query)`,
+			})
+			return z.NEVER
+		}
+		return url.origin
+	})
+
+const envSchema = z.object({
+	AGENT_HOST: z
+		.string()
+		.trim()
+		.refine((v) => isIP(v) !== 0, 'must be an IP address to listen on')
+		.default('0.0.0.0'),
+	AGENT_PORT: int(0, 65535).default(8787),
+	NODE_NAME: z
+		.string({ error: 'is required (in Kubernetes: the downward API field spec.nodeName)' })
+		.trim()
+		.regex(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/, 'must be a node name'),
+	AGENT_SECRET: z
+		.string({ error: 'is required (the HMAC secret shared with the Worker)' })
+		.min(16, 'must be at least 16 characters'),
+	AGENT_SECRET_PREVIOUS: z.string().min(16, 'must be at least 16 characters').optional(),
+	AGENT_PEERS: z.string().optional(),
+	AGENT_PEER_SERVICE: hostname.optional(),
+	AGENT_PEER_PORT: int(1, 65535).optional(),
+	POD_IP: z
+		.string()
+		.trim()
+		.refine((v) => v === '' || isIP(v) !== 0, 'must be an IP address')
+		.optional(),
+	AGENT_DEFAULT_TIMEOUT_MS: int(AGENT_TIMEOUT_BOUNDS_MS.min, AGENT_TIMEOUT_BOUNDS_MS.max).default(
+		5000,
+	),
+	AGENT_MAX_CONCURRENCY: int(1, 1024).default(64),
+	AGENT_MAX_TARGETS: int(1, AGENT_MAX_TARGETS).default(AGENT_MAX_TARGETS),
+	AGENT_MAX_BODY_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+	AGENT_PEER_GRACE_MS: int(0, 30_000).default(1000),
+	AGENT_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(20_000),
+	AGENT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+})
+
+/** Reads and validates the configuration; every problem is listed, named by its variable. */
+export function loadConfig(
+	env: Record<string, string | undefined>,
+): { ok: true; config: AgentConfig } | { ok: false; problems: string[] } {
+	// An empty variable counts as unset, except AGENT_PEERS where empty means "no peers".
+	const cleaned = Object.fromEntries(
+		Object.entries(env).filter(([k, v]) => v !== '' || k === 'AGENT_PEERS'),
+	)
+	const parsed = envSchema.safeParse(cleaned)
+	const problems = parsed.success
+		? []
+		: parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`)
+	const hasStatic = cleaned.AGENT_PEERS !== undefined
+	const hasDns = cleaned.AGENT_PEER_SERVICE !== undefined
+	if (hasStatic && hasDns) {
+		problems.push('AGENT_PEERS: set either AGENT_PEERS or AGENT_PEER_SERVICE, not both')
+	}
+	if (!hasStatic && !hasDns) {
+		problems.push(
+			'AGENT_PEER_SERVICE: set AGENT_PEER_SERVICE (the headless Service DNS name) or AGENT_PEERS (comma-separated base URLs; empty for a single agent)',
+		)
+	}
+	if (!parsed.success || problems.length > 0) {
+		return { ok: false, problems }
+	}
+	const e = parsed.data
+	let peers: PeerSource
+	if (e.AGENT_PEER_SERVICE) {
+		peers = {
+			kind: 'dns',
+			service: e.AGENT_PEER_SERVICE,
+			port: e.AGENT_PEER_PORT ?? (e.AGENT_PORT || 8787),
+		}
+	} else {
+		const urls: string[] = []
+		const problems: string[] = []
+		for (const raw of (e.AGENT_PEERS ?? '').split(',')) {
+			if (raw.trim() === '') {
+				continue
+			}
+			const url = peerUrl.safeParse(raw)
+			if (url.success) {
+				if (!urls.includes(url.data)) {
+					urls.push(url.data)
+				}
+			} else {
+				problems.push(...url.error.issues.map((i) => `AGENT_PEERS: ${i.message}`))
+			}
+		}
+		if (problems.length > 0) {
+			return { ok: false, problems }
+		}
+		peers = { kind: 'static', urls }
+	}
+	return {
+		ok: true,
+		config: {
+			host: e.AGENT_HOST,
+			port: e.AGENT_PORT,
+			nodeName: e.NODE_NAME,
+			secrets: e.AGENT_SECRET_PREVIOUS
+				? [e.AGENT_SECRET, e.AGENT_SECRET_PREVIOUS]
+				: [e.AGENT_SECRET],
+			peers,
+			podIp: e.POD_IP || undefined,
+			defaultTimeoutMs: e.AGENT_DEFAULT_TIMEOUT_MS,
+			maxConcurrency: e.AGENT_MAX_CONCURRENCY,
+			maxTargets: e.AGENT_MAX_TARGETS,
+			maxBodyBytes: e.AGENT_MAX_BODY_BYTES,
+			peerGraceMs: e.AGENT_PEER_GRACE_MS,
+			shutdownTimeoutMs: e.AGENT_SHUTDOWN_TIMEOUT_MS,
+			logLevel: e.AGENT_LOG_LEVEL,
+		},
+	}
+}

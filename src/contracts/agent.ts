@@ -1,0 +1,386 @@
+/**
+ * @module The agent protocol: what the Worker (in workerd) and the in-cluster agent (in Node)
+ * exchange. WebCrypto and zod only, no `node:` imports, so both sides run this same file.
+ *
+ * Request signing: `X-Tidegate-Timestamp: <unix seconds>` and
+ * `X-Tidegate-Signature: sha256=<hex>`, the HMAC-SHA256 with the shared secret of
+ * `<timestamp>\n<METHOD>\n<path>\n<raw body>`, where `path` is the request target as sent
+ * (pathname plus query, if any). Replays are refused by the receiver, so two identical bodies in
+ * the same second collide: callers put a fresh `requestId` in every body.
+ */
+import { z } from 'zod'
+
+/** The check endpoint. */
+export const AGENT_CHECK_PATH = '/v1/check'
+/** The unauthenticated liveness/readiness endpoint. */
+export const AGENT_HEALTH_PATH = '/healthz'
+/** Header with the signing time in Unix seconds (lower case, as `Headers` reports it). */
+export const AGENT_TIMESTAMP_HEADER = 'x-tidegate-timestamp'
+/** Header with `sha256=<hex>`. */
+export const AGENT_SIGNATURE_HEADER = 'x-tidegate-signature'
+/** How far a timestamp may be from the receiver's clock, either way. */
+export const AGENT_MAX_SKEW_SECONDS = 300
+/** Bounds of the per-probe timeout a request may ask for. */
+export const AGENT_TIMEOUT_BOUNDS_MS = { min: 100, max: 30_000 } as const
+/** At most this many targets per request (the agent's config may lower it). */
+export const AGENT_MAX_TARGETS = 64
+/** A caller should stop reading an agent answer past this size. */
+export const AGENT_MAX_RESPONSE_BYTES = 1024 * 1024
+
+/**
+ * Probe error codes and what each means. `error` in a result is one of these; callers should
+ * treat a code they do not know as a failure of unknown cause, not reject the answer.
+ */
+export const AGENT_PROBE_ERRORS = {
+	dns: 'the name did not resolve',
+	refused: 'connection refused (nothing listens, or a firewall rejects)',
+	timeout: 'no answer within the timeout (see `phase` for the step that hung)',
+	unreachable: 'no route to the host or network',
+	reset: 'the connection was reset',
+	closed: 'the server closed the connection before answering',
+	tls: 'the TLS handshake failed',
+	'cert-expired': 'the certificate is past its notAfter',
+	'cert-untrusted': 'the certificate does not verify (asked for with tlsVerify)',
+	'not-postgres': 'something answered, but not a PostgreSQL server',
+	'http-status': 'the HTTP status was not the expected one',
+	'http-protocol': 'the answer was not HTTP',
+	overloaded: 'the agent had no free probe slot in time: the target is unknown, not failing',
+	error: 'any other local error (see `message`)',
+} as const
+
+/** A probe error code the agent emits. */
+export type AgentProbeError = keyof typeof AGENT_PROBE_ERRORS
+
+/** Why a peer agent has no results (`reachable: false`): its targets are unknown, not failing. */
+export const AGENT_PEER_ERRORS = {
+	refused: 'the peer agent refused the connection',
+	timeout: 'the peer agent did not answer in time',
+	unreachable: 'no route to the peer agent',
+	unauthorized: 'the peer agent refused our signature (secret or clock mismatch)',
+	'bad-status': 'the peer agent answered with an unexpected HTTP status',
+	'bad-response': 'the peer agent answered something that is not a valid check answer',
+	'too-large': 'the peer answer exceeded the size cap',
+	error: 'any other error (see `message`)',
+} as const
+
+const ms = z.number().nonnegative().max(3_600_000)
+const code = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/)
+const hostname = z
+	.string()
+	.min(1)
+	.max(253)
+	.regex(/^[A-Za-z0-9._:-]+$/, 'must be a hostname or an IP address (IPv6 without brackets)')
+
+/** The kinds of probe. */
+export const agentProbeSchema = z.enum(['tcp', 'tls', 'postgres', 'http'])
+/** A kind of probe. */
+export type AgentProbe = z.infer<typeof agentProbeSchema>
+
+/** One target to probe. Unknown fields are dropped (a newer Worker may send more). */
+export const agentTargetSchema = z.object({
+	name: z.string().min(1).max(100),
+	host: hostname,
+	port: z.number().int().min(1).max(65535),
+	probe: agentProbeSchema,
+	/** http: request path; visible ASCII only, so it can never split the request line. */
+	path: z
+		.string()
+		.max(2048)
+		.regex(/^\/[\x21-\x7e]*$/, 'must start with / and contain only visible ASCII')
+		.optional(),
+	/** http: the status that counts as success; without it any 2xx or 3xx does. */
+	expectStatus: z.number().int().min(100).max(599).optional(),
+	/** http: speak HTTP over TLS (an `https://` service). */
+	tls: z.boolean().optional(),
+	/** TLS server name (SNI and verification) when it differs from `host`. */
+	servername: hostname.optional(),
+	/** TLS: fail with `cert-untrusted` unless the chain and name verify. Default false: reachability is the question. */
+	tlsVerify: z.boolean().optional(),
+})
+/** One target to probe. */
+export type AgentTarget = z.infer<typeof agentTargetSchema>
+
+/** `POST /v1/check` body. */
+export const agentCheckRequestSchema = z
+	.object({
+		targets: z.array(agentTargetSchema).max(AGENT_MAX_TARGETS),
+		/** Per-probe timeout; the agent's default applies when absent. */
+		timeoutMs: z
+			.number()
+			.int()
+			.min(AGENT_TIMEOUT_BOUNDS_MS.min)
+			.max(AGENT_TIMEOUT_BOUNDS_MS.max)
+			.optional(),
+		/** false: probe from the receiving agent only (what peers are sent). Default true. */
+		fanout: z.boolean().optional(),
+		/** Correlates logs across agents and keeps identical bodies from looking like replays. */
+		requestId: z
+			.string()
+			.regex(/^[A-Za-z0-9._:-]{1,100}$/)
+			.optional(),
+	})
+	.superRefine((body, ctx) => {
+		const seen = new Set<string>()
+		body.targets.forEach((t, i) => {
+			if (seen.has(t.name)) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['targets', i, 'name'],
+					message: `duplicate target name "${t.name}"`,
+				})
+			}
+			seen.add(t.name)
+		})
+	})
+/** A parsed check request. */
+export type AgentCheckRequest = z.infer<typeof agentCheckRequestSchema>
+/** A check request as a caller writes it. */
+export type AgentCheckRequestInput = z.input<typeof agentCheckRequestSchema>
+
+/**
+ * Phase timings in milliseconds; a phase is present only once it completed. `handshake` is the
+ * protocol's own greeting (Postgres: SSLRequest → 'S'/'N'); `tls` the TLS handshake (tls probe,
+ * Postgres after 'S', https); `firstByte` the wait for the HTTP status line after the request.
+ */
+export const agentPhasesSchema = z.object({
+	dns: ms.optional(),
+	connect: ms.optional(),
+	tls: ms.optional(),
+	handshake: ms.optional(),
+	firstByte: ms.optional(),
+})
+/** Phase timings. */
+export type AgentPhases = z.infer<typeof agentPhasesSchema>
+/** A phase name; also the step a failure happened in. */
+export type AgentPhase = keyof AgentPhases
+
+/** What a TLS handshake showed about the server certificate. */
+export const agentTlsInfoSchema = z.object({
+	/** Days until notAfter, fractional; negative once expired; null if the date was unreadable. */
+	daysLeft: z.number().min(-100_000).max(100_000).nullable(),
+	notAfter: z.string().nullable(),
+	subject: z.string().max(500).nullable(),
+	issuer: z.string().max(500).nullable(),
+	/** Chain and name verify against the agent's trust store. */
+	authorized: z.boolean(),
+	authorizationError: z.string().max(500).nullable(),
+	protocol: z.string().max(50).nullable(),
+})
+/** Certificate facts. */
+export type AgentTlsInfo = z.infer<typeof agentTlsInfoSchema>
+
+/** One target's result on one node. `ok` is true exactly when `error` is null. */
+export const agentTargetResultSchema = z
+	.object({
+		target: z.string().min(1).max(100),
+		probe: agentProbeSchema,
+		ok: z.boolean(),
+		/** Whole probe (DNS to verdict); for a failure, the time until it failed. */
+		latencyMs: ms,
+		error: code.nullable(),
+		/** The step that failed. */
+		phase: z.enum(['dns', 'connect', 'tls', 'handshake', 'firstByte', 'queue']).optional(),
+		/** Human detail of a failure; no secrets. */
+		message: z.string().max(500).optional(),
+		/** The IP address connected to. */
+		address: z.string().max(64).optional(),
+		phases: agentPhasesSchema,
+		tls: agentTlsInfoSchema.optional(),
+		http: z.object({ status: z.number().int().min(100).max(999) }).optional(),
+		postgres: z.object({ ssl: z.boolean() }).optional(),
+	})
+	.refine((r) => r.ok === (r.error === null), {
+		message: 'ok must be true exactly when error is null',
+	})
+/** One target's result. */
+export type AgentTargetResult = z.infer<typeof agentTargetResultSchema>
+
+/** One node's row of the matrix. An unreachable node has no results: its targets are unknown. */
+export const agentNodeReportSchema = z
+	.object({
+		node: z.string().min(1).max(253),
+		reachable: z.boolean(),
+		/** Why the node is unreachable (an AGENT_PEER_ERRORS code); null when reachable. */
+		error: code.nullable(),
+		message: z.string().max(500).optional(),
+		/** The peer's base URL as the receiving agent called it; absent for the receiving agent. */
+		peer: z.string().max(300).optional(),
+		/** Unix ms at which this node's probes started (or the peer call was made). */
+		observedAt: z.number().int().nonnegative(),
+		durationMs: ms,
+		results: z.array(agentTargetResultSchema),
+	})
+	.refine((n) => n.reachable === (n.error === null), {
+		message: 'reachable must be true exactly when error is null',
+	})
+	.refine((n) => n.reachable || n.results.length === 0, {
+		message: 'an unreachable node has no results',
+	})
+	.refine((n) => new Set(n.results.map((r) => r.target)).size === n.results.length, {
+		message: 'duplicate target in one node',
+	})
+/** One node's row. */
+export type AgentNodeReport = z.infer<typeof agentNodeReportSchema>
+
+/** `POST /v1/check` answer: one entry per node, the receiving agent's first. */
+export const agentCheckResponseSchema = z
+	.object({
+		requestId: z.string().max(100),
+		nodes: z.array(agentNodeReportSchema).min(1),
+		/** How the receiving agent found its peers, and whether that worked. */
+		discovery: z
+			.object({
+				source: z.enum(['static', 'dns', 'none']),
+				peers: z.number().int().nonnegative(),
+				error: z.string().max(500).nullable(),
+			})
+			.optional(),
+	})
+	.refine((b) => new Set(b.nodes.map((n) => n.node)).size === b.nodes.length, {
+		message: 'duplicate node name',
+	})
+/** A check answer. */
+export type AgentCheckResponse = z.infer<typeof agentCheckResponseSchema>
+
+/** Why an answer was rejected, or the parsed answer. */
+export type AgentParseResult =
+	| { ok: true; value: AgentCheckResponse }
+	| { ok: false; error: 'not-json' | 'invalid'; message: string }
+
+/** Parses an agent answer's raw text; anything off makes the whole answer invalid (= unknown). */
+export function parseAgentCheckResponse(text: string): AgentParseResult {
+	let json: unknown
+	try {
+		json = JSON.parse(text)
+	} catch {
+		return { ok: false, error: 'not-json', message: 'the answer is not JSON' }
+	}
+	const parsed = agentCheckResponseSchema.safeParse(json)
+	if (!parsed.success) {
+		const first = parsed.error.issues[0]
+		const where = first ? first.path.join('.') : ''
+		return {
+			ok: false,
+			error: 'invalid',
+			message: `${where ? `${where}: ` : ''}${first?.message ?? 'invalid'}`.slice(0, 300),
+		}
+	}
+	return { ok: true, value: parsed.data }
+}
+
+const encoder = new TextEncoder()
+const SIGNATURE_RE = /^sha256=([0-9a-f]{64})$/
+const TIMESTAMP_RE = /^[0-9]{1,12}$/
+
+function signedBytes(
+	timestamp: string,
+	method: string,
+	path: string,
+	body: string | Uint8Array,
+): Uint8Array<ArrayBuffer> {
+	const head = encoder.encode(`${timestamp}\n${method.toUpperCase()}\n${path}\n`)
+	const tail = typeof body === 'string' ? encoder.encode(body) : body
+	const out = new Uint8Array(head.length + tail.length)
+	out.set(head, 0)
+	out.set(tail, head.length)
+	return out
+}
+
+function hmacKey(secret: string, usage: 'sign' | 'verify') {
+	return crypto.subtle.importKey(
+		'raw',
+		encoder.encode(secret),
+		{ name: 'HMAC', hash: 'SHA-256' },
+		false,
+		[usage],
+	)
+}
+
+function toHex(bytes: ArrayBuffer): string {
+	return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+function fromHex(hex: string): Uint8Array<ArrayBuffer> {
+	const out = new Uint8Array(hex.length / 2)
+	for (let i = 0; i < out.length; i++) {
+		out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16)
+	}
+	return out
+}
+
+/** The two signing headers, keyed by their lower-case names. */
+export type AgentSignatureHeaders = {
+	'x-tidegate-timestamp': string
+	'x-tidegate-signature': string
+}
+
+/** Signs one request. `timestamp` (Unix seconds) defaults to now; `path` is the request target. */
+export async function signAgentRequest(input: {
+	secret: string
+	method: string
+	path: string
+	body: string | Uint8Array
+	timestamp?: number
+}): Promise<AgentSignatureHeaders> {
+	const timestamp = String(input.timestamp ?? Math.floor(Date.now() / 1000))
+	const key = await hmacKey(input.secret, 'sign')
+	const mac = await crypto.subtle.sign(
+		'HMAC',
+		key,
+		signedBytes(timestamp, input.method, input.path, input.body),
+	)
+	return {
+		'x-tidegate-timestamp': timestamp,
+		'x-tidegate-signature': `sha256=${toHex(mac)}`,
+	}
+}
+
+/** Why a signature was refused. None of them says what the right signature would be. */
+export type AgentAuthFailure = 'missing' | 'malformed' | 'stale' | 'bad-signature'
+
+/** The verdict on a request's signature. `signature` is the hex, for a replay cache. */
+export type AgentAuthResult =
+	| { ok: true; timestamp: number; signature: string }
+	| { ok: false; reason: AgentAuthFailure }
+
+/**
+ * Verifies a request's signature in constant time (`crypto.subtle.verify`) against each secret
+ * (current first, then the one being rotated out). Replays are the caller's to track: it should
+ * refuse a `signature` it has already accepted within the skew window.
+ */
+export async function verifyAgentRequest(input: {
+	secrets: readonly string[]
+	method: string
+	path: string
+	body: string | Uint8Array
+	timestamp: string | null | undefined
+	signature: string | null | undefined
+	nowSeconds?: number
+	maxSkewSeconds?: number
+}): Promise<AgentAuthResult> {
+	if (!input.timestamp || !input.signature) {
+		return { ok: false, reason: 'missing' }
+	}
+	const match = SIGNATURE_RE.exec(input.signature)
+	if (!TIMESTAMP_RE.test(input.timestamp) || !match?.[1]) {
+		return { ok: false, reason: 'malformed' }
+	}
+	const ts = Number(input.timestamp)
+	const now = input.nowSeconds ?? Math.floor(Date.now() / 1000)
+	if (Math.abs(now - ts) > (input.maxSkewSeconds ?? AGENT_MAX_SKEW_SECONDS)) {
+		return { ok: false, reason: 'stale' }
+	}
+	const hex = match[1]
+	const mac = fromHex(hex)
+	const data = signedBytes(input.timestamp, input.method, input.path, input.body)
+	for (const secret of input.secrets) {
+		if (!secret) {
+			continue
+		}
+		const key = await hmacKey(secret, 'verify')
+		if (await crypto.subtle.verify('HMAC', key, mac, data)) {
+			return { ok: true, timestamp: ts, signature: hex }
+		}
+	}
+	return { ok: false, reason: 'bad-signature' }
+}

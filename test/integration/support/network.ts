@@ -1,0 +1,57 @@
+// Outside APIs for workerd tests: MSW (fetch interceptor) routes each API origin to its in-process
+// stand-in; any other outbound request fails the test.
+import { FetchInterceptor } from '@mswjs/interceptors/fetch'
+import { HttpResponse, http, type RequestHandler } from 'msw'
+import { defineNetwork, InterceptorSource } from 'msw/experimental'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { cloudflareStandinHandlers } from '../../standins/cloudflare/msw.ts'
+import {
+	type CloudflareStandin,
+	createCloudflareStandin,
+} from '../../standins/cloudflare/standin.ts'
+import { githubStandinHandlers } from '../../standins/github/msw.ts'
+import { createGitHubStandin, type GitHubStandin } from '../../standins/github/standin.ts'
+
+/** A request a test endpoint received, read at once. */
+export interface ReceivedCall {
+	headers: Headers
+	body: string
+}
+
+/** The stand-ins behind CF_API_BASE_URL and GITHUB_API_BASE_URL (see vitest.config.ts). */
+export interface Edge {
+	cloudflare: CloudflareStandin
+	github: GitHubStandin
+	/** Requests the in-cluster Flux Receiver stand-in got (FLUX_RECEIVER_URL). */
+	receiver: ReceivedCall[]
+	/** Adds handlers for one test (e.g. an agent or alert endpoint). */
+	use(...handlers: RequestHandler[]): void
+}
+
+/** Installs the network for this test file; stand-ins start from their seeds. */
+export function useEdge(
+	options: { cloudflare?: Parameters<typeof createCloudflareStandin>[0] } = {},
+): Edge {
+	const cloudflare = createCloudflareStandin(options.cloudflare)
+	const github = createGitHubStandin({ webhook: { secret: 'test-github-webhook-secret' } })
+	const receiver: ReceivedCall[] = []
+	const base = [
+		...cloudflareStandinHandlers(cloudflare),
+		...githubStandinHandlers(github),
+		// Bodies are read here: I/O objects cannot cross from the queue consumer's context into the test's.
+		http.post('https://flux-receiver.test/hook/:digest', async ({ request }) => {
+			receiver.push({ headers: new Headers(request.headers), body: await request.text() })
+			return new HttpResponse(null, { status: 200 })
+		}),
+	]
+	const network = defineNetwork({
+		sources: [new InterceptorSource({ interceptors: [new FetchInterceptor()] })],
+		handlers: base,
+		onUnhandledFrame: 'error',
+		context: { quiet: true },
+	})
+	beforeAll(() => network.enable())
+	afterEach(() => network.resetHandlers(...base))
+	afterAll(() => network.disable())
+	return { cloudflare, github, receiver, use: (...handlers) => network.use(...handlers) }
+}
