@@ -56,6 +56,8 @@ export default defineConfig({
 								CF_API_BASE_URL: 'https://api.cloudflare.test/client/v4',
 								GITHUB_API_BASE_URL: 'https://api.github.test',
 								PUBLIC_URL: 'https://tidegate.test',
+								ACCESS_TEAM_DOMAIN: 'oceanid.cloudflareaccess.test',
+								ACCESS_AUD: 'test-access-audience',
 								FLUX_RECEIVER_URL: 'https://flux-receiver.test/hook/0a1b2c',
 								FLUX_RECEIVER_SECRET: 'test-flux-receiver-token',
 							},

@@ -3,6 +3,7 @@
  * become adapters behind the ports in src/; nothing else in the Worker sees `env`.
  */
 import pkg from '../package.json' with { type: 'json' }
+import { webhookAlerts } from '../src/adapters/alert/webhook.ts'
 import { createDevicesClient, createTunnelClient } from '../src/adapters/cloudflare/client.ts'
 import { cloudflareSplitTunnelApi } from '../src/adapters/cloudflare/split-tunnel.ts'
 import { cloudflareTunnelApi } from '../src/adapters/cloudflare/tunnel.ts'
@@ -48,6 +49,13 @@ export function buildDeps(env: Env): Deps {
 			github: [env.GITHUB_WEBHOOK_SECRET, env.GITHUB_WEBHOOK_SECRET_PREVIOUS].filter(isSet),
 			flux: [env.FLUX_WEBHOOK_SECRET, env.FLUX_WEBHOOK_SECRET_PREVIOUS].filter(isSet),
 		},
+		adminAuth: {
+			adminToken: isSet(env.ADMIN_TOKEN) ? env.ADMIN_TOKEN : undefined,
+			access:
+				isSet(env.ACCESS_TEAM_DOMAIN) && isSet(env.ACCESS_AUD)
+					? { teamDomain: env.ACCESS_TEAM_DOMAIN, audience: env.ACCESS_AUD }
+					: undefined,
+		},
 		publicUrl: isSet(env.PUBLIC_URL) ? env.PUBLIC_URL.replace(/\/$/, '') : undefined,
 		calls,
 		runs: d1RunStore(env.DB),
@@ -89,5 +97,6 @@ export function buildDeps(env: Env): Deps {
 				? fluxReceiver({ url: env.FLUX_RECEIVER_URL, secret: env.FLUX_RECEIVER_SECRET, calls })
 				: undefined,
 		receiverNotifications: d1ReceiverNotifications(env.DB),
+		alerts: isSet(env.ALERT_WEBHOOK_URL) ? webhookAlerts({ url: env.ALERT_WEBHOOK_URL, calls }) : undefined,
 	}
 }

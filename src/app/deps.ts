@@ -3,6 +3,7 @@
  * the only reader of `env`; tests build it from fakes or from real bindings.
  */
 import type {
+	AlertSink,
 	ApiCallLog,
 	ApplicationStore,
 	CronLog,
@@ -35,6 +36,11 @@ export interface Deps {
 	repositoryName: string | undefined
 	/** Webhook secrets, current first, then the previous one during a rotation. Empty: refuse all. */
 	webhookSecrets: { github: string[]; flux: string[] }
+	/** Admin credentials: the token, and Cloudflare Access when configured. */
+	adminAuth: {
+		adminToken: string | undefined
+		access: { teamDomain: string; audience: string } | undefined
+	}
 	/** The dashboard's base URL for links, when configured. */
 	publicUrl: string | undefined
 	calls: ApiCallLog
@@ -53,4 +59,6 @@ export interface Deps {
 	/** Present only when FLUX_RECEIVER_URL and FLUX_RECEIVER_SECRET are set. */
 	fluxReceiver: FluxReceiverApi | undefined
 	receiverNotifications: ReceiverNotificationStore
+	/** Present only when ALERT_WEBHOOK_URL is set. */
+	alerts: AlertSink | undefined
 }

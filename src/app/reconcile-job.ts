@@ -15,21 +15,31 @@ export type JobOutcome = { retry: false } | { retry: true; delaySeconds: number 
 export const EDGE_SYNC_CONTEXT = 'tidegate/edge-sync'
 
 /** Runs one reconcile message. Duplicate deliveries of a finished run do nothing. */
-export async function reconcileJob(
+export function reconcileJob(
 	deps: Deps,
 	message: ReconcileMessage,
 	attempts: number,
 ): Promise<JobOutcome> {
-	const existing = await deps.runs.get(message.runId)
+	return executeRun(deps, message.runId, attempts, { mayRetry: true })
+}
+
+/**
+ * Runs a recorded run and records how it ended. With `mayRetry: false` (a dry run answered
+ * inside an HTTP request) a retryable failure ends the run as failed instead of requeueing it.
+ */
+export async function executeRun(
+	deps: Deps,
+	runId: number,
+	attempts: number,
+	options: { mayRetry: boolean },
+): Promise<JobOutcome> {
+	const existing = await deps.runs.get(runId)
 	if (!existing || (existing.status !== 'queued' && existing.status !== 'running')) {
-		deps.log.log('info', 'reconcile.skipped_finished_run', {
-			runId: message.runId,
-			status: existing?.status,
-		})
+		deps.log.log('info', 'reconcile.skipped_finished_run', { runId, status: existing?.status })
 		return { retry: false }
 	}
 	const started = deps.now()
-	const run = (await deps.runs.start(message.runId, started)) ?? existing
+	const run = (await deps.runs.start(runId, started)) ?? existing
 	const mark = deps.calls.mark()
 	const reportsOnCommit = run.trigger !== 'drift' && !run.dryRun
 	const result = await reconcile(deps, run, {
@@ -41,7 +51,7 @@ export async function reconcileJob(
 	})
 	const apiCalls = deps.calls.since(mark)
 
-	if (result.status === 'failed' && result.retryable) {
+	if (result.status === 'failed' && result.retryable && options.mayRetry) {
 		const delaySeconds = result.retryAfterSeconds ?? backoffSeconds(attempts)
 		await deps.runs.requeue(run.id, {
 			errorCode: result.errorCode,

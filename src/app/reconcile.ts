@@ -4,6 +4,8 @@
  * `sync.drift: report` plan without writing, dry runs only plan. Never throws for expected failures.
  */
 
+import type { DesiredState } from '../domain/desired-state.ts'
+import { splitTunnelResource, tunnelResource } from '../domain/edge-state.ts'
 import type { Plan } from '../domain/plan.ts'
 import type { ApiFailure, Run, RunStatus } from '../domain/ports.ts'
 import { summarisePlan } from '../domain/render-plan.ts'
@@ -67,9 +69,27 @@ export async function reconcile(
 			warnings: [],
 		}
 	}
-	const { state, commitSha } = desired.value
+	const { commitSha } = desired.value
+	let { state } = desired.value
 	await hooks.onCommit?.(commitSha)
 	const warnings = desired.value.warnings.map((w) => `${deps.source.path}: ${w.message}`)
+	const rollingBack = run.trigger === 'rollback'
+	if (rollingBack) {
+		const target = await rollbackTarget(deps, state)
+		if (!target) {
+			return {
+				status: 'failed',
+				errorCode: 'nothing_to_roll_back',
+				errorMessage:
+					'tidegate has not applied anything before the current state, so there is nothing to roll back to',
+				retryable: false,
+				commitSha,
+				warnings,
+			}
+		}
+		state = target.state
+		warnings.push(target.description)
+	}
 	const blocked = await cloudflareBlocked(deps)
 	if (blocked) {
 		return { status: 'failed', ...blocked, commitSha, warnings }
@@ -96,7 +116,7 @@ export async function reconcile(
 	if (run.dryRun) {
 		return ended('planned', `dry run: ${summary}`)
 	}
-	if ((await deps.settings.get('suspended')) === 'true') {
+	if (!rollingBack && (await deps.settings.get('suspended')) === 'true') {
 		return ended('suspended', `suspended, not applied: ${summary}`)
 	}
 	if (run.trigger === 'drift' && state.sync.drift === 'report') {
@@ -125,6 +145,17 @@ export async function reconcile(
 		}
 	}
 	const finalPlan = applied.result.value
+	if (rollingBack) {
+		// Otherwise the next drift check would re-apply the branch head and undo the rollback.
+		await deps.settings.set('suspended', 'true', deps.now())
+		return {
+			status: 'applied',
+			commitSha,
+			plan: finalPlan,
+			summary: `rolled back: ${summarisePlan(finalPlan)}; syncing is suspended until resumed`,
+			warnings,
+		}
+	}
 	return finalPlan.inSync
 		? {
 				status: 'in_sync',
@@ -140,6 +171,45 @@ export async function reconcile(
 				summary: `applied: ${summarisePlan(finalPlan)}`,
 				warnings,
 			}
+}
+
+/**
+ * The desired state a rollback applies: the branch head's settings (owner, ids, rails) with each
+ * resource's document replaced by the one tidegate applied before the newest.
+ */
+async function rollbackTarget(
+	deps: ReconcileDeps,
+	head: DesiredState,
+): Promise<{ state: DesiredState; description: string } | undefined> {
+	const state: DesiredState = { ...head }
+	const parts: string[] = []
+	if (head.tunnel) {
+		const previous = await deps.applications.previousTunnel(tunnelResource(head.tunnel.tunnelId))
+		if (previous) {
+			state.tunnel = { ...head.tunnel, ingress: previous.ingress }
+			if (previous.originRequest) {
+				state.tunnel.originRequest = previous.originRequest
+			} else {
+				delete state.tunnel.originRequest
+			}
+			parts.push(
+				`tunnel as applied by run ${previous.runId}${previous.commitSha ? ` (${previous.commitSha.slice(0, 7)})` : ''}`,
+			)
+		}
+	}
+	if (head.splitTunnel) {
+		const resource = splitTunnelResource(head.splitTunnel.accountId, head.splitTunnel.policy)
+		const previous = await deps.applications.previousSplitTunnel(resource)
+		if (previous) {
+			state.splitTunnel = { ...head.splitTunnel, include: previous.entries }
+			parts.push(
+				`split tunnel as applied by run ${previous.runId}${previous.commitSha ? ` (${previous.commitSha.slice(0, 7)})` : ''}`,
+			)
+		}
+	}
+	return parts.length === 0
+		? undefined
+		: { state, description: `rolling back to the ${parts.join(' and the ')}` }
 }
 
 /** Cloudflare blocks a token for minutes after a 429; until then, do not spend more of its budget. */

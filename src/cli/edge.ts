@@ -87,6 +87,8 @@ export async function edgeCommand(
 const noHistory: ApplicationStore = {
 	latestTunnel: async () => undefined,
 	latestSplitTunnel: async () => undefined,
+	previousTunnel: async () => undefined,
+	previousSplitTunnel: async () => undefined,
 	record: async () => {},
 }
 

@@ -66,6 +66,15 @@ export interface RunOutcome {
 	durationMs?: number | null
 }
 
+/** Filters and paging for listing runs. */
+export interface RunQuery {
+	limit: number
+	before?: number | undefined
+	status?: RunStatus | undefined
+	trigger?: RunTrigger | undefined
+	commitSha?: string | undefined
+}
+
 /** The record of reconcile runs (D1). */
 export interface RunStore {
 	create(run: {
@@ -80,6 +89,10 @@ export interface RunStore {
 	findPending(trigger: RunTrigger, since: number): Promise<Run | undefined>
 	start(id: number, at: number): Promise<Run | undefined>
 	finish(id: number, outcome: RunOutcome): Promise<void>
+	/** Runs newest first, `before` an id (keyset paging), optionally filtered. */
+	list(query: RunQuery): Promise<Run[]>
+	/** The newest finished run that was not a dry run, if any. */
+	latestFinished(): Promise<Run | undefined>
 	/** Puts a run back to `queued` after a retryable failure, keeping the failure visible. */
 	requeue(id: number, failure: { errorCode: string; errorMessage: string }): Promise<void>
 }
@@ -103,11 +116,22 @@ export interface DeadLetter {
 /** Where lost work is recorded (D1), so nothing disappears silently. */
 export interface DeadLetterStore {
 	record(letter: DeadLetter): Promise<void>
+	count(): Promise<number>
 }
 
 /** Sends a message straight to the dead-letter queue (for messages that can never succeed). */
 export interface DeadLetterQueue {
 	send(letter: { reason: string; body: unknown; queue: string; messageId: string }): Promise<void>
+}
+
+/** One recorded cron job run. */
+export interface CronTick {
+	job: string
+	cron: string
+	startedAt: number
+	finishedAt: number | null
+	outcome: 'ok' | 'skipped' | 'failed' | null
+	detail: string | null
 }
 
 /** Cron bookkeeping (D1): when each job last ran and how it ended. */
@@ -124,6 +148,8 @@ export interface CronLog {
 	): Promise<void>
 	/** Deletes ticks older than `before`; returns how many went. */
 	prune(before: number): Promise<number>
+	/** The newest tick of each job. */
+	latest(): Promise<CronTick[]>
 }
 
 /**
@@ -198,6 +224,11 @@ export interface Application {
 export interface ApplicationStore {
 	latestTunnel(resource: string): Promise<AppliedTunnel | undefined>
 	latestSplitTunnel(resource: string): Promise<AppliedSplitTunnel | undefined>
+	/** The application before the newest one: what a rollback returns to. */
+	previousTunnel(resource: string): Promise<(AppliedTunnel & { runId: number }) | undefined>
+	previousSplitTunnel(
+		resource: string,
+	): Promise<(AppliedSplitTunnel & { runId: number }) | undefined>
 	record(application: Application): Promise<void>
 }
 
@@ -304,4 +335,14 @@ export interface ReceiverNotificationStore {
 		deliveryId: string,
 		result: { status: 'sent' | 'failed' | 'queued'; error: string | null; at: number },
 	): Promise<void>
+}
+
+/** An alert as sent to ALERT_WEBHOOK_URL (Slack-compatible `{"text": ...}`). */
+export interface Alert {
+	text: string
+}
+
+/** Where alerts go. Sending is best effort: a failure is reported, never fatal. */
+export interface AlertSink {
+	send(alert: Alert): Promise<Result<void, ApiFailure>>
 }

@@ -5,13 +5,15 @@
 import { Hono, type MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { Deps } from '../app/deps.ts'
+import type { Principal } from './admin-auth.ts'
+import { createApi } from './api/index.ts'
 import { AppError, errorEnvelope } from './errors.ts'
 import { githubWebhookRoutes } from './routes/github-webhook.ts'
 import { healthRoutes } from './routes/health.ts'
 
 /** Hono's typing for every route: the request's dependencies and id. */
 export interface AppEnv {
-	Variables: { deps: Deps; requestId: string }
+	Variables: { deps: Deps; requestId: string; principal: Principal }
 }
 
 /** Builds the app; `provideDeps` is the composition root's middleware that sets `deps`. */
@@ -24,6 +26,7 @@ export function createApp(provideDeps: MiddlewareHandler<AppEnv>): Hono<AppEnv> 
 	app.use(provideDeps)
 	app.route('/', healthRoutes)
 	app.route('/', githubWebhookRoutes)
+	app.route('/api', createApi())
 
 	app.notFound((c) =>
 		c.json(errorEnvelope('not_found', `no route for ${c.req.method} ${c.req.path}`), 404),

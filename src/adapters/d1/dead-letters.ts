@@ -21,5 +21,9 @@ export function d1DeadLetterStore(db: D1Database): DeadLetterStore {
 				)
 				.run()
 		},
+		async count() {
+			const row = await db.prepare('SELECT COUNT(*) AS n FROM dead_letters').first<{ n: number }>()
+			return row?.n ?? 0
+		},
 	}
 }

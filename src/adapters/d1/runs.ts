@@ -72,6 +72,32 @@ export function d1RunStore(db: D1Database): RunStore {
 			const row = await db.prepare('SELECT * FROM runs WHERE id = ?1').bind(id).first<RunRow>()
 			return row ? toRun(row) : undefined
 		},
+		async list(query) {
+			const { results } = await db
+				.prepare(
+					`SELECT * FROM runs
+					 WHERE (?1 IS NULL OR id < ?1) AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR trigger = ?3)
+						AND (?4 IS NULL OR commit_sha = ?4)
+					 ORDER BY id DESC LIMIT ?5`,
+				)
+				.bind(
+					query.before ?? null,
+					query.status ?? null,
+					query.trigger ?? null,
+					query.commitSha ?? null,
+					query.limit,
+				)
+				.all<RunRow>()
+			return results.map(toRun)
+		},
+		async latestFinished() {
+			const row = await db
+				.prepare(
+					`SELECT * FROM runs WHERE dry_run = 0 AND status NOT IN ('queued', 'running') ORDER BY id DESC LIMIT 1`,
+				)
+				.first<RunRow>()
+			return row ? toRun(row) : undefined
+		},
 		async findPending(trigger, since) {
 			const row = await db
 				.prepare(

@@ -30,7 +30,11 @@ export interface Edge {
 
 /** Installs the network for this test file; stand-ins start from their seeds. */
 export function useEdge(
-	options: { cloudflare?: Parameters<typeof createCloudflareStandin>[0] } = {},
+	options: {
+		cloudflare?: Parameters<typeof createCloudflareStandin>[0]
+		/** Extra handlers kept for every test of the file. */
+		handlers?: RequestHandler[]
+	} = {},
 ): Edge {
 	const cloudflare = createCloudflareStandin(options.cloudflare)
 	const github = createGitHubStandin({ webhook: { secret: 'test-github-webhook-secret' } })
@@ -43,6 +47,7 @@ export function useEdge(
 			receiver.push({ headers: new Headers(request.headers), body: await request.text() })
 			return new HttpResponse(null, { status: 200 })
 		}),
+		...(options.handlers ?? []),
 	]
 	const network = defineNetwork({
 		sources: [new InterceptorSource({ interceptors: [new FetchInterceptor()] })],

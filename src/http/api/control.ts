@@ -1,0 +1,106 @@
+/**
+ * `POST /api/reconcile`, `/api/suspend`, `/api/resume`, `/api/rollback`. A dry run is answered at
+ * once with its plan (it writes nothing, so it needs no queue); everything that writes goes
+ * through the queue, whose consumer is the only writer.
+ */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { enqueueReconcile } from '../../app/enqueue-reconcile.ts'
+import { executeRun } from '../../app/reconcile-job.ts'
+import type { AppEnv } from '../app.ts'
+import { AppError } from '../errors.ts'
+import { errorSchema, runDetail, runDetailSchema } from './schemas.ts'
+
+const queued = z
+	.object({ runId: z.number().int(), status: z.literal('queued'), run: z.string() })
+	.openapi('Queued')
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+	description,
+	content: { 'application/json': { schema } },
+})
+
+const reconcile = createRoute({
+	method: 'post',
+	path: '/reconcile',
+	summary: 'Reconcile now; {"dryRun": true} answers with the plan and writes nothing',
+	request: {
+		body: {
+			required: false,
+			content: {
+				'application/json': {
+					schema: z.object({
+						dryRun: z.boolean().default(false),
+						force: z
+							.boolean()
+							.default(false)
+							.openapi({ description: 'lift the sync.maxDeletions rail (only that one)' }),
+					}),
+				},
+			},
+		},
+	},
+	responses: {
+		200: json(runDetailSchema, 'the dry run, finished, with its plan'),
+		202: json(queued, 'queued; follow the run'),
+		400: json(errorSchema, 'bad body'),
+	},
+})
+
+const suspend = createRoute({
+	method: 'post',
+	path: '/suspend',
+	summary: 'Stop writing to Cloudflare; runs still plan and record drift',
+	responses: { 200: json(z.object({ suspended: z.boolean() }), 'suspended') },
+})
+
+const resume = createRoute({
+	method: 'post',
+	path: '/resume',
+	summary: 'Write again, and reconcile at once',
+	responses: {
+		200: json(z.object({ suspended: z.boolean(), runId: z.number().int() }), 'resumed'),
+	},
+})
+
+const rollback = createRoute({
+	method: 'post',
+	path: '/rollback',
+	summary: 'Re-apply the state tidegate applied before the newest one, then suspend syncing',
+	responses: { 202: json(queued, 'queued; follow the run') },
+})
+
+/** Control routes. */
+export const controlRoutes = new OpenAPIHono<AppEnv>()
+	.openapi(reconcile, async (c) => {
+		const deps = c.var.deps
+		const body = c.req.valid('json') ?? { dryRun: false, force: false }
+		if (body.dryRun) {
+			const run = await deps.runs.create({
+				trigger: 'api',
+				dryRun: true,
+				force: body.force,
+				queuedAt: deps.now(),
+			})
+			await executeRun(deps, run.id, 1, { mayRetry: false })
+			const done = await deps.runs.get(run.id)
+			if (!done) {
+				throw new AppError('internal', `run ${run.id} vanished`)
+			}
+			return c.json(runDetail(done), 200)
+		}
+		const run = await enqueueReconcile(deps, { trigger: 'api', force: body.force })
+		return c.json({ runId: run.id, status: 'queued' as const, run: `/api/runs/${run.id}` }, 202)
+	})
+	.openapi(suspend, async (c) => {
+		await c.var.deps.settings.set('suspended', 'true', c.var.deps.now())
+		return c.json({ suspended: true }, 200)
+	})
+	.openapi(resume, async (c) => {
+		const deps = c.var.deps
+		await deps.settings.set('suspended', 'false', deps.now())
+		const run = await enqueueReconcile(deps, { trigger: 'api' })
+		return c.json({ suspended: false, runId: run.id }, 200)
+	})
+	.openapi(rollback, async (c) => {
+		const run = await enqueueReconcile(c.var.deps, { trigger: 'rollback' })
+		return c.json({ runId: run.id, status: 'queued' as const, run: `/api/runs/${run.id}` }, 202)
+	})

@@ -1,0 +1,49 @@
+/**
+ * @module The admin API under `/api`: every route needs admin credentials, validates its input
+ * with zod, and is described in `GET /api/openapi.json`, generated from the same schemas.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { requireAdmin } from '../admin-auth.ts'
+import type { AppEnv } from '../app.ts'
+import { errorEnvelope } from '../errors.ts'
+import { controlRoutes } from './control.ts'
+import { runRoutes } from './runs.ts'
+import { statusRoutes } from './status.ts'
+
+/** Builds the `/api` app. */
+export function createApi(): OpenAPIHono<AppEnv> {
+	const api = new OpenAPIHono<AppEnv>({
+		// Validation failures use the same envelope as every other error.
+		defaultHook: (result, c) => {
+			if (!result.success) {
+				const issue = result.error.issues[0]
+				const where = issue?.path.length ? `${issue.path.join('.')}: ` : ''
+				return c.json(
+					errorEnvelope('bad_request', `${where}${issue?.message ?? 'invalid request'}`),
+					400,
+				)
+			}
+			return undefined
+		},
+	})
+	api.use(requireAdmin())
+	api.route('/', statusRoutes)
+	api.route('/', runRoutes)
+	api.route('/', controlRoutes)
+	api.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', {
+		type: 'http',
+		scheme: 'bearer',
+	})
+	api.doc('/openapi.json', (c) => ({
+		openapi: '3.0.3',
+		info: {
+			title: 'tidegate admin API',
+			version: c.var.deps.version,
+			description:
+				'Authenticate with `Authorization: Bearer <ADMIN_TOKEN>` or a Cloudflare Access JWT.',
+		},
+		servers: [{ url: '/api' }],
+		security: [{ adminToken: [] }],
+	}))
+	return api
+}
