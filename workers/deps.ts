@@ -97,6 +97,8 @@ export function buildDeps(env: Env): Deps {
 				? fluxReceiver({ url: env.FLUX_RECEIVER_URL, secret: env.FLUX_RECEIVER_SECRET, calls })
 				: undefined,
 		receiverNotifications: d1ReceiverNotifications(env.DB),
-		alerts: isSet(env.ALERT_WEBHOOK_URL) ? webhookAlerts({ url: env.ALERT_WEBHOOK_URL, calls }) : undefined,
+		alerts: isSet(env.ALERT_WEBHOOK_URL)
+			? webhookAlerts({ url: env.ALERT_WEBHOOK_URL, calls })
+			: undefined,
 	}
 }

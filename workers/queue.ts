@@ -6,6 +6,7 @@ import { recordDeadLetter } from '../src/app/dead-letters.ts'
 import type { Deps } from '../src/app/deps.ts'
 import { notifyFluxJob } from '../src/app/notify-flux.ts'
 import { backoffSeconds, type JobOutcome, reconcileJob } from '../src/app/reconcile-job.ts'
+import { sendAlertJob } from '../src/app/send-alert.ts'
 import { type JobMessage, jobMessageSchema } from '../src/contracts/queue.ts'
 
 /** Must match the dead-letter queue's name in wrangler.toml. */
@@ -18,6 +19,8 @@ function dispatch(deps: Deps, message: JobMessage, attempts: number): Promise<Jo
 			return reconcileJob(deps, message, attempts)
 		case 'flux.receiver':
 			return notifyFluxJob(deps, message, attempts)
+		case 'alert':
+			return sendAlertJob(deps, message, attempts)
 	}
 }
 

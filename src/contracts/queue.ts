@@ -24,10 +24,20 @@ export const fluxReceiverMessageSchema = z.object({
 	commitSha: z.string().regex(/^[0-9a-f]{40}$/),
 })
 
+/** Send one alert to ALERT_WEBHOOK_URL (queued, so a slow webhook never delays the work that raised it). */
+export const alertMessageSchema = z.object({
+	v: z.literal(1),
+	kind: z.literal('alert'),
+	/** What raised it, e.g. `flux`, `egress`, `edge`. */
+	source: z.string().min(1),
+	text: z.string().min(1).max(4000),
+})
+
 /** Every message kind the JOBS queue carries. */
 export const jobMessageSchema = z.discriminatedUnion('kind', [
 	reconcileMessageSchema,
 	fluxReceiverMessageSchema,
+	alertMessageSchema,
 ])
 
 /** A message on the JOBS queue. */
@@ -36,3 +46,5 @@ export type JobMessage = z.infer<typeof jobMessageSchema>
 export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>
 /** The Flux Receiver message. */
 export type FluxReceiverMessage = z.infer<typeof fluxReceiverMessageSchema>
+/** The alert message. */
+export type AlertMessage = z.infer<typeof alertMessageSchema>

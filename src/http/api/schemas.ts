@@ -94,11 +94,9 @@ export const runSummarySchema = z
 /** A run with its plan, warnings and API calls. */
 export const runDetailSchema = runSummarySchema
 	.extend({
-		plan: z
-			.unknown()
-			.openapi({
-				description: 'per resource: changes (with cause), refusals, warnings, the document to PUT',
-			}),
+		plan: z.unknown().openapi({
+			description: 'per resource: changes (with cause), refusals, warnings, the document to PUT',
+		}),
 		warnings: z.array(z.string()),
 		apiCalls: z.array(
 			z.object({
