@@ -37,7 +37,9 @@ export async function probeHere(
 				return overloadedResult(target, performance.now() - queued)
 			}
 			try {
-				return await runProbe(target, request.timeoutMs)
+				return await runProbe(target, request.timeoutMs, {
+					sourceAddress: ctx.config.sourceAddress,
+				})
 			} finally {
 				ctx.probes.release()
 			}

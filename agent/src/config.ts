@@ -22,6 +22,8 @@ export interface AgentConfig {
 	peers: PeerSource
 	/** This pod's own IP, dropped from the peer list (downward API `status.podIP`). */
 	podIp: string | undefined
+	/** The local address probes connect from (a multi-homed node's egress interface); default: the OS picks. */
+	sourceAddress: string | undefined
 	defaultTimeoutMs: number
 	maxConcurrency: number
 	maxTargets: number
@@ -99,6 +101,11 @@ const envSchema = z.object({
 		.trim()
 		.refine((v) => v === '' || isIP(v) !== 0, 'must be an IP address')
 		.optional(),
+	AGENT_SOURCE_ADDRESS: z
+		.string()
+		.trim()
+		.refine((v) => isIP(v) !== 0, 'must be an IP address of this node')
+		.optional(),
 	AGENT_DEFAULT_TIMEOUT_MS: int(AGENT_TIMEOUT_BOUNDS_MS.min, AGENT_TIMEOUT_BOUNDS_MS.max).default(
 		5000,
 	),
@@ -175,6 +182,7 @@ export function loadConfig(
 				: [e.AGENT_SECRET],
 			peers,
 			podIp: e.POD_IP || undefined,
+			sourceAddress: e.AGENT_SOURCE_ADDRESS,
 			defaultTimeoutMs: e.AGENT_DEFAULT_TIMEOUT_MS,
 			maxConcurrency: e.AGENT_MAX_CONCURRENCY,
 			maxTargets: e.AGENT_MAX_TARGETS,

@@ -10,6 +10,7 @@ import { createApi } from './api/index.ts'
 import { AppError, errorEnvelope } from './errors.ts'
 import { githubWebhookRoutes } from './routes/github-webhook.ts'
 import { healthRoutes } from './routes/health.ts'
+import { pageRoutes } from './routes/pages.tsx'
 
 /** Hono's typing for every route: the request's dependencies and id. */
 export interface AppEnv {
@@ -27,6 +28,7 @@ export function createApp(provideDeps: MiddlewareHandler<AppEnv>): Hono<AppEnv> 
 	app.route('/', healthRoutes)
 	app.route('/', githubWebhookRoutes)
 	app.route('/api', createApi())
+	app.route('/', pageRoutes)
 
 	app.notFound((c) =>
 		c.json(errorEnvelope('not_found', `no route for ${c.req.method} ${c.req.path}`), 404),

@@ -17,10 +17,14 @@ const PROBES: Record<AgentProbe, (trace: Trace) => Promise<void>> = {
 }
 
 /** Probes one target; the whole probe (DNS to verdict) gets `timeoutMs`. */
-export async function runProbe(target: AgentTarget, timeoutMs: number): Promise<AgentTargetResult> {
+export async function runProbe(
+	target: AgentTarget,
+	timeoutMs: number,
+	options: { sourceAddress?: string | undefined } = {},
+): Promise<AgentTargetResult> {
 	const controller = new AbortController()
 	const timer = setTimeout(() => controller.abort(), timeoutMs)
-	const trace = new Trace(target, controller.signal)
+	const trace = new Trace(target, controller.signal, options.sourceAddress)
 	let ok = false
 	try {
 		await PROBES[target.probe](trace)

@@ -52,9 +52,13 @@ export class Trace {
 	postgres: { ssl: boolean } | undefined
 	readonly #sockets: Socket[] = []
 
-	constructor(target: AgentTarget, signal: AbortSignal) {
+	/** The local address to connect from, when the agent is told to use one. */
+	readonly sourceAddress: string | undefined
+
+	constructor(target: AgentTarget, signal: AbortSignal, sourceAddress?: string) {
 		this.target = target
 		this.signal = signal
+		this.sourceAddress = sourceAddress
 	}
 
 	/** Runs one step as `phase`, recording its duration if it completes. */
@@ -209,7 +213,12 @@ export async function connect(trace: Trace, addresses: string[]): Promise<Socket
 			const address = addresses[i] ?? ''
 			trace.address = address
 			const socket = trace.own(
-				tcpConnect({ host: address, port: trace.target.port, noDelay: true }),
+				tcpConnect({
+					host: address,
+					port: trace.target.port,
+					noDelay: true,
+					...(trace.sourceAddress ? { localAddress: trace.sourceAddress } : {}),
+				}),
 			)
 			try {
 				await waitFor(socket, trace.signal, 'connect', null)

@@ -3,7 +3,12 @@
  * `GET /api/openapi.json`, so the documentation cannot drift from the code.
  */
 import { z } from '@hono/zod-openapi'
+import type { Plan } from '../../domain/plan.ts'
 import type { Run } from '../../domain/ports.ts'
+import { renderPlan } from '../../domain/render-plan.ts'
+
+const isPlan = (value: unknown): value is Plan =>
+	typeof value === 'object' && value !== null && Array.isArray((value as Plan).resources)
 
 /** `?limit=&cursor=`: newest first, keyset paging by id. */
 export const pageQuery = z.object({
@@ -97,6 +102,10 @@ export const runDetailSchema = runSummarySchema
 		plan: z.unknown().openapi({
 			description: 'per resource: changes (with cause), refusals, warnings, the document to PUT',
 		}),
+		planText: z
+			.string()
+			.nullable()
+			.openapi({ description: 'the plan as the human diff the CLI prints' }),
 		warnings: z.array(z.string()),
 		apiCalls: z.array(
 			z.object({
@@ -136,6 +145,7 @@ export function runDetail(run: Run): z.infer<typeof runDetailSchema> {
 	return {
 		...runSummary(run),
 		plan: run.plan,
+		planText: isPlan(run.plan) ? renderPlan(run.plan) : null,
 		warnings: run.warnings,
 		apiCalls: (run.apiCalls as z.infer<typeof runDetailSchema>['apiCalls'] | null) ?? [],
 	}

@@ -1,0 +1,101 @@
+/**
+ * @module The local stack's shape, shared by `npm start` and `npm run demo`: where everything
+ * listens, and the secrets generated on first run (kept in .tidegate/, never committed).
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+/** Local state: secrets, wrangler's D1/KV/Queue persistence, stand-in snapshots. */
+export const STATE_DIR = join(ROOT, '.tidegate')
+
+/** Loopback ports of the local stack. */
+export const PORTS = {
+	worker: 8787,
+	cloudflare: 8788,
+	github: 8789,
+	alerts: 8790,
+	labelStudio: 8085,
+	postgres: 15432,
+	agents: [8801, 8802, 8803],
+} as const
+
+/** The three "nodes", each an agent process; the GPU node's probes leave from an address the database drops. */
+export const NODES = [
+	{ name: 'k3s-control', port: PORTS.agents[0], source: '127.0.0.1' },
+	{ name: 'k3s-worker', port: PORTS.agents[1], source: '127.0.0.2' },
+	{ name: 'calypso-gpu', port: PORTS.agents[2], source: '127.0.0.3' },
+] as const
+
+/** The address the managed-Postgres stand-in's allowlist drops (the seed's node firewall). */
+export const CUT_OFF_SOURCE = '127.0.0.3'
+
+/** The repository the GitHub stand-in hosts. */
+export const REPOSITORY = 'oceanid/gitops'
+
+/** Base URLs. */
+export const URLS = {
+	worker: `http://127.0.0.1:${PORTS.worker}`,
+	cloudflareApi: `http://127.0.0.1:${PORTS.cloudflare}/client/v4`,
+	cloudflare: `http://127.0.0.1:${PORTS.cloudflare}`,
+	github: `http://127.0.0.1:${PORTS.github}`,
+	alerts: `http://127.0.0.1:${PORTS.alerts}/hooks/local`,
+	agent: `http://127.0.0.1:${PORTS.agents[0]}`,
+}
+
+/** Secrets of the local stack. */
+export interface LocalSecrets {
+	adminToken: string
+	githubWebhookSecret: string
+	fluxWebhookSecret: string
+	agentSecret: string
+	tunnelToken: string
+	zeroTrustToken: string
+	githubToken: string
+}
+
+const token = (prefix: string) => `${prefix}-${randomBytes(18).toString('base64url')}`
+
+/** Reads the local secrets, generating them on first run. */
+export function localSecrets(): LocalSecrets {
+	const file = join(STATE_DIR, 'secrets.json')
+	if (existsSync(file)) {
+		return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets
+	}
+	mkdirSync(STATE_DIR, { recursive: true })
+	const secrets: LocalSecrets = {
+		adminToken: token('admin'),
+		githubWebhookSecret: token('ghwh'),
+		fluxWebhookSecret: token('flux'),
+		agentSecret: token('agent'),
+		tunnelToken: token('cf-tunnel'),
+		zeroTrustToken: token('cf-zt'),
+		githubToken: token('ghp'),
+	}
+	writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 })
+	return secrets
+}
+
+/** The Worker's variables and secrets for `wrangler dev --env-file`. */
+export function workerEnv(secrets: LocalSecrets): Record<string, string> {
+	return {
+		CF_API_BASE_URL: URLS.cloudflareApi,
+		GITHUB_API_BASE_URL: URLS.github,
+		GITHUB_REPOSITORY: REPOSITORY,
+		GITHUB_BRANCH: 'main',
+		TIDEGATE_CONFIG_PATH: 'tidegate.yaml',
+		AGENT_URL: URLS.agent,
+		PUBLIC_URL: URLS.worker,
+		ALERT_WEBHOOK_URL: URLS.alerts,
+		ADMIN_TOKEN: secrets.adminToken,
+		AGENT_SECRET: secrets.agentSecret,
+		CF_TUNNEL_API_TOKEN: secrets.tunnelToken,
+		CF_ZERO_TRUST_API_TOKEN: secrets.zeroTrustToken,
+		FLUX_WEBHOOK_SECRET: secrets.fluxWebhookSecret,
+		GITHUB_TOKEN: secrets.githubToken,
+		GITHUB_WEBHOOK_SECRET: secrets.githubWebhookSecret,
+	}
+}

@@ -1,0 +1,110 @@
+/**
+ * @module What the dashboard shows, gathered in one place so the page is one request: edge status,
+ * the tunnel and split-tunnel tables from the newest plan (with drift marked), and recent runs.
+ */
+import type { Change, ResourcePlan, SplitTunnelPlan, TunnelPlan } from '../domain/plan.ts'
+import { entryKey, ruleKey } from '../domain/plan.ts'
+import type { Run } from '../domain/ports.ts'
+import type { Deps } from './deps.ts'
+import { type EdgeStatus, edgeStatus } from './status.ts'
+
+/** One row of the ingress table. */
+export interface IngressRow {
+	position: number
+	hostname: string
+	path: string | null
+	service: string
+	/** The pending change to this rule, when the live tunnel differs. */
+	change: Change<unknown> | undefined
+}
+
+/** One row of the split-tunnel table. */
+export interface IncludeRow {
+	target: string
+	description: string
+	owner: 'ours' | string
+	change: Change<unknown> | undefined
+}
+
+/** The dashboard's data. */
+export interface DashboardView {
+	status: EdgeStatus
+	ingress:
+		| {
+				runId: number
+				tunnelId: string
+				liveVersion: number | null
+				rows: IngressRow[]
+				removed: Change<unknown>[]
+		  }
+		| undefined
+	include:
+		| { runId: number; policy: string; rows: IncludeRow[]; removed: Change<unknown>[] }
+		| undefined
+	runs: Run[]
+	/** The newest run that changed something or was refused: the "last diff". */
+	lastDiff: Run | undefined
+}
+
+/** Gathers the dashboard. */
+export async function dashboardView(deps: Deps): Promise<DashboardView> {
+	const [status, runs] = await Promise.all([edgeStatus(deps), deps.runs.list({ limit: 15 })])
+	const planned = runs.find(
+		(r) => !r.dryRun && r.status !== 'queued' && r.status !== 'running' && plans(r).length > 0,
+	)
+	const resources = planned ? plans(planned) : []
+	const tunnel = resources.find((r): r is TunnelPlan => r.kind === 'tunnel')
+	const split = resources.find((r): r is SplitTunnelPlan => r.kind === 'split-tunnel')
+	const applied = planned?.status === 'applied' || planned?.status === 'in_sync'
+	return {
+		status,
+		ingress: tunnel && planned ? ingressTable(tunnel, planned.id, applied) : undefined,
+		include: split && planned ? includeTable(split, planned.id, applied) : undefined,
+		runs,
+		lastDiff: runs.find((r) => plans(r).some((p) => p.changes.length > 0 || p.refusals.length > 0)),
+	}
+}
+
+function plans(run: Run): ResourcePlan[] {
+	const plan = run.plan as { resources?: ResourcePlan[] } | null
+	return Array.isArray(plan?.resources) ? plan.resources : []
+}
+
+function ingressTable(plan: TunnelPlan, runId: number, applied: boolean) {
+	const pending = applied ? [] : plan.changes
+	const byKey = new Map(pending.map((c) => [c.key, c]))
+	return {
+		runId,
+		tunnelId: plan.tunnelId,
+		liveVersion: plan.liveVersion,
+		rows: plan.document.ingress.map((rule, i) => ({
+			position: i,
+			hostname: rule.hostname ?? '*',
+			path: rule.path ?? null,
+			service: rule.service,
+			change: byKey.get(ruleKey(rule)),
+		})),
+		removed: pending.filter((c) => c.action === 'remove'),
+	}
+}
+
+function includeTable(plan: SplitTunnelPlan, runId: number, applied: boolean) {
+	const pending = applied ? [] : plan.changes
+	const byKey = new Map(pending.map((c) => [c.key, c]))
+	const ours = new Set(plan.owned.map((e) => entryKey(e)))
+	return {
+		runId,
+		policy: plan.policy,
+		rows: plan.document.map((entry) => {
+			const key = entryKey(entry)
+			const description = entry.description ?? ''
+			return {
+				target: entry.address ?? entry.host ?? '?',
+				description,
+				owner: ours.has(key) ? 'ours' : (/ - ([^-]+)$/.exec(description)?.[1] ?? 'unlabelled'),
+				change: byKey.get(key),
+			}
+		}),
+		removed: pending.filter((c) => c.action === 'remove'),
+	}
+}

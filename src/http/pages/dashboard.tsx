@@ -1,0 +1,393 @@
+/**
+ * The dashboard: is everything fine? Status first, then each managed resource with drift marked,
+ * the last diff and the run history. Every state is spelled out in text (never colour alone).
+ */
+import { raw } from 'hono/html'
+import type { DashboardView, IncludeRow, IngressRow } from '../../app/dashboard.ts'
+import type { Change, ChangeCause } from '../../domain/plan.ts'
+import type { Run } from '../../domain/ports.ts'
+import { Layout } from './layout.tsx'
+
+const CAUSE: Record<ChangeCause, string> = {
+	commit: 'from a commit',
+	'hand-edit': 'hand edit in the dashboard',
+	'commit-and-hand-edit': 'commit and hand edit',
+	'first-sync': 'first sync',
+}
+
+const ACTION: Record<Change<unknown>['action'], string> = {
+	add: 'will be added',
+	update: 'will be updated',
+	remove: 'will be removed',
+	reorder: 'will move',
+}
+
+type Tone = 'ok' | 'bad' | 'warn' | 'unknown'
+
+/** Overall state of the edge, worst first. */
+function overall(view: DashboardView): { tone: Tone; text: string } {
+	const { status } = view
+	if (status.suspended) {
+		return {
+			tone: 'warn',
+			text: 'Syncing is suspended: changes are planned and recorded, nothing is written.',
+		}
+	}
+	const failing = status.resources.filter((r) => r.state === 'failing')
+	if (failing.length > 0) {
+		return {
+			tone: 'bad',
+			text: `Failing: ${failing.map((r) => `${r.kind} — ${r.detail}`).join('; ')}`,
+		}
+	}
+	if (status.lastRun && (status.lastRun.status === 'failed' || status.lastRun.status === 'dead')) {
+		return {
+			tone: 'bad',
+			text: `The last run failed: ${status.lastRun.errorMessage ?? status.lastRun.status}`,
+		}
+	}
+	const drifted = status.resources.filter((r) => r.state === 'drifted')
+	if (drifted.length > 0) {
+		return {
+			tone: 'warn',
+			text: `Drifted: ${drifted.map((r) => `${r.kind} — ${r.detail}`).join('; ')}`,
+		}
+	}
+	if (status.resources.length === 0) {
+		return { tone: 'unknown', text: 'No reconcile has run yet.' }
+	}
+	return { tone: 'ok', text: 'Everything is in sync.' }
+}
+
+const when = (ms: number | null) =>
+	ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
+const short = (sha: string | null) => (sha ? sha.slice(0, 7) : '—')
+
+function ChangeCell(props: { change: Change<unknown> | undefined }) {
+	if (!props.change) {
+		return <span class="state ok">✓ in sync</span>
+	}
+	return (
+		<span class="state warn">
+			~ {ACTION[props.change.action]} ({CAUSE[props.change.cause]})
+		</span>
+	)
+}
+
+function IngressTable(props: { table: NonNullable<DashboardView['ingress']> }) {
+	const { table } = props
+	return (
+		<div class="scroll">
+			<table>
+				<caption>
+					Tunnel {table.tunnelId}, live version {table.liveVersion ?? '?'}, from run {table.runId}.
+					First match wins; the catch-all is last.
+				</caption>
+				<thead>
+					<tr>
+						<th scope="col">#</th>
+						<th scope="col">Hostname</th>
+						<th scope="col">Path</th>
+						<th scope="col">Service</th>
+						<th scope="col">State</th>
+					</tr>
+				</thead>
+				<tbody>
+					{table.rows.map((row: IngressRow) => (
+						<tr class={row.change ? 'drift' : ''}>
+							<td>{row.position}</td>
+							<td>
+								<code>{row.hostname}</code>
+							</td>
+							<td>{row.path ? <code>{row.path}</code> : <span class="muted">any</span>}</td>
+							<td>
+								<code>{row.service}</code>
+							</td>
+							<td>
+								<ChangeCell change={row.change} />
+							</td>
+						</tr>
+					))}
+					{table.removed.map((change) => (
+						<tr class="drift">
+							<td>—</td>
+							<td colspan={3}>
+								<code>{change.key}</code> (live only)
+							</td>
+							<td>
+								<ChangeCell change={change} />
+							</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+		</div>
+	)
+}
+
+function IncludeTable(props: { table: NonNullable<DashboardView['include']> }) {
+	const { table } = props
+	return (
+		<div class="scroll">
+			<table>
+				<caption>
+					{table.policy === 'default' ? 'Default device profile' : `Device profile ${table.policy}`}
+					, from run {table.runId}. Entries of other owners are never changed.
+				</caption>
+				<thead>
+					<tr>
+						<th scope="col">Address or host</th>
+						<th scope="col">Description</th>
+						<th scope="col">Owner</th>
+						<th scope="col">State</th>
+					</tr>
+				</thead>
+				<tbody>
+					{table.rows.map((row: IncludeRow) => (
+						<tr class={row.change ? 'drift' : ''}>
+							<td>
+								<code>{row.target}</code>
+							</td>
+							<td>{row.description}</td>
+							<td>
+								{row.owner === 'ours' ? (
+									'tidegate'
+								) : (
+									<span class="muted">{row.owner} (kept as is)</span>
+								)}
+							</td>
+							<td>
+								<ChangeCell change={row.change} />
+							</td>
+						</tr>
+					))}
+					{table.removed.map((change) => (
+						<tr class="drift">
+							<td>
+								<code>{change.key.replace(/^(address|host):/, '')}</code>
+							</td>
+							<td colspan={2}>(live only)</td>
+							<td>
+								<ChangeCell change={change} />
+							</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+		</div>
+	)
+}
+
+const RUN_TONE: Record<Run['status'], Tone> = {
+	queued: 'unknown',
+	running: 'unknown',
+	in_sync: 'ok',
+	applied: 'ok',
+	planned: 'unknown',
+	drift_reported: 'warn',
+	suspended: 'warn',
+	refused: 'bad',
+	failed: 'bad',
+	dead: 'bad',
+}
+
+/** The run history table; also used on its own page. */
+export function RunsTable(props: { runs: Run[] }) {
+	return (
+		<div class="scroll">
+			<table>
+				<thead>
+					<tr>
+						<th scope="col">Run</th>
+						<th scope="col">Trigger</th>
+						<th scope="col">Status</th>
+						<th scope="col">Commit</th>
+						<th scope="col">What happened</th>
+						<th scope="col">Finished (UTC)</th>
+					</tr>
+				</thead>
+				<tbody>
+					{props.runs.map((run) => (
+						<tr>
+							<td>
+								<a href={`/runs/${run.id}`}>#{run.id}</a>
+							</td>
+							<td>
+								{run.trigger}
+								{run.dryRun ? ' (dry run)' : ''}
+							</td>
+							<td class={`state ${RUN_TONE[run.status]}`}>{run.status.replace('_', ' ')}</td>
+							<td>
+								<code>{short(run.commitSha)}</code>
+							</td>
+							<td>{run.errorMessage ?? run.summary ?? ''}</td>
+							<td>{when(run.finishedAt)}</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+		</div>
+	)
+}
+
+// Buttons post JSON with the browser's own sign-in (Basic or Access); the API refuses cross-site use.
+const SCRIPT = `
+const out = document.getElementById('action-output');
+for (const button of document.querySelectorAll('button[data-action]')) {
+  button.addEventListener('click', async () => {
+    out.textContent = 'Working…';
+    try {
+      const res = await fetch(button.dataset.action, {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: button.dataset.body || '{}',
+      });
+      const body = await res.json();
+      if (!res.ok) { out.textContent = 'Error ' + res.status + ': ' + (body.error ? body.error.message : ''); return; }
+      if (body.planText !== undefined) { out.textContent = (body.summary || body.errorMessage || '') + '\\n\\n' + (body.planText || ''); return; }
+      out.textContent = JSON.stringify(body, null, 2) + '\\n\\nReload the page to see the result.';
+    } catch (e) { out.textContent = 'Request failed: ' + e; }
+  });
+}
+`
+
+/** The whole page. */
+export function DashboardPage(props: { view: DashboardView; lastDiffText: string | null }) {
+	const { view } = props
+	const state = overall(view)
+	return (
+		<Layout title="tidegate">
+			<header>
+				<h1>tidegate</h1>
+				<span class="muted">v{view.status.version}</span>
+				<nav>
+					<a href="/api/status">status JSON</a>
+					<a href="/api/openapi.json">API</a>
+				</nav>
+			</header>
+			<main>
+				<section aria-labelledby="status-heading">
+					<h2 id="status-heading">Status</h2>
+					<div class={`banner ${state.tone}`} role="status">
+						<strong>
+							{state.tone === 'ok'
+								? '✓ '
+								: state.tone === 'bad'
+									? '✗ '
+									: state.tone === 'warn'
+										? '! '
+										: '? '}
+						</strong>
+						{state.text}
+					</div>
+					{view.status.missingConfig.length > 0 ? (
+						<div class="banner warn">
+							<p>
+								<strong>Not configured:</strong>
+							</p>
+							<ul>
+								{view.status.missingConfig.map((m) => (
+									<li>
+										<code>{m.name}</code> (
+										{m.kind === 'secret' ? 'wrangler secret put' : 'a var in wrangler.toml'}) —
+										needed for {m.neededFor}
+									</li>
+								))}
+							</ul>
+						</div>
+					) : null}
+					{view.status.deadLetters > 0 ? (
+						<p class="bad">
+							✗ {view.status.deadLetters} queue message(s) could not be processed and are kept as
+							dead letters.
+						</p>
+					) : null}
+					<div class="controls">
+						<button type="button" data-action="/api/reconcile" data-body='{"dryRun":true}'>
+							Dry run (plan only)
+						</button>
+						<button type="button" data-action="/api/reconcile">
+							Reconcile now
+						</button>
+						{view.status.suspended ? (
+							<button type="button" data-action="/api/resume">
+								Resume syncing
+							</button>
+						) : (
+							<button type="button" data-action="/api/suspend">
+								Suspend syncing
+							</button>
+						)}
+						<pre id="action-output" aria-live="polite"></pre>
+					</div>
+				</section>
+
+				<section aria-labelledby="ingress-heading">
+					<h2 id="ingress-heading">Tunnel ingress</h2>
+					{view.ingress ? (
+						<IngressTable table={view.ingress} />
+					) : (
+						<p class="muted">No tunnel planned yet.</p>
+					)}
+				</section>
+
+				<section aria-labelledby="include-heading">
+					<h2 id="include-heading">Split-tunnel include list</h2>
+					{view.include ? (
+						<IncludeTable table={view.include} />
+					) : (
+						<p class="muted">No split tunnel planned yet.</p>
+					)}
+				</section>
+
+				<section aria-labelledby="diff-heading">
+					<h2 id="diff-heading">Last diff</h2>
+					{view.lastDiff && props.lastDiffText ? (
+						<>
+							<p>
+								<a href={`/runs/${view.lastDiff.id}`}>Run #{view.lastDiff.id}</a> (
+								{view.lastDiff.trigger}, {view.lastDiff.status.replace('_', ' ')},{' '}
+								{when(view.lastDiff.finishedAt)} UTC)
+							</p>
+							<pre>{props.lastDiffText}</pre>
+						</>
+					) : (
+						<p class="muted">Nothing has changed yet.</p>
+					)}
+				</section>
+
+				<section aria-labelledby="runs-heading">
+					<h2 id="runs-heading">Recent runs</h2>
+					<RunsTable runs={view.runs} />
+				</section>
+
+				<section aria-labelledby="cron-heading">
+					<h2 id="cron-heading">Scheduled jobs</h2>
+					<div class="scroll">
+						<table>
+							<thead>
+								<tr>
+									<th scope="col">Job</th>
+									<th scope="col">Last run (UTC)</th>
+									<th scope="col">Outcome</th>
+								</tr>
+							</thead>
+							<tbody>
+								{view.status.cron.map((tick) => (
+									<tr>
+										<td>{tick.job}</td>
+										<td>{when(tick.startedAt)}</td>
+										<td class={tick.outcome === 'failed' ? 'bad' : ''}>
+											{tick.outcome ?? 'running'}: {tick.detail ?? ''}
+										</td>
+									</tr>
+								))}
+							</tbody>
+						</table>
+					</div>
+				</section>
+			</main>
+			<script>{raw(SCRIPT)}</script>
+		</Layout>
+	)
+}
