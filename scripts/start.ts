@@ -6,7 +6,7 @@
  * tidegate's own state persists there across restarts. Ctrl-C stops everything.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { serveCloudflareStandin } from '../test/standins/cloudflare/server.ts'
 import { serveGitHubStandin } from '../test/standins/github/server.ts'
@@ -19,6 +19,7 @@ import {
 import { declaredCrons, startCronTicker } from './local/cron.ts'
 import {
 	CUT_OFF_SOURCE,
+	localDesiredState,
 	localSecrets,
 	NODES,
 	PORTS,
@@ -159,7 +160,7 @@ async function main() {
 			{
 				fullName: REPOSITORY,
 				files: {
-					'tidegate.yaml': readFileSync(join(ROOT, 'examples/local/tidegate.yaml'), 'utf8'),
+					'tidegate.yaml': localDesiredState(),
 				},
 			},
 		],

@@ -9,18 +9,21 @@ import { fileURLToPath } from 'node:url'
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-/** Local state: secrets, wrangler's D1/KV/Queue persistence, stand-in snapshots. */
-export const STATE_DIR = join(ROOT, '.tidegate')
+/** Local state: secrets and wrangler's D1/KV/Queue persistence (TIDEGATE_STATE_DIR overrides, e.g. for tests). */
+export const STATE_DIR = process.env.TIDEGATE_STATE_DIR ?? join(ROOT, '.tidegate')
+
+// TIDEGATE_PORT_OFFSET moves the whole stack, so tests can run beside a developer's `npm start`.
+const offset = Number(process.env.TIDEGATE_PORT_OFFSET ?? 0)
 
 /** Loopback ports of the local stack. */
 export const PORTS = {
-	worker: 8787,
-	cloudflare: 8788,
-	github: 8789,
-	alerts: 8790,
-	labelStudio: 8085,
-	postgres: 15432,
-	agents: [8801, 8802, 8803],
+	worker: 8787 + offset,
+	cloudflare: 8788 + offset,
+	github: 8789 + offset,
+	alerts: 8790 + offset,
+	labelStudio: 8085 + offset,
+	postgres: 15432 + offset,
+	agents: [8801 + offset, 8802 + offset, 8803 + offset],
 } as const
 
 /** The three "nodes", each an agent process; the GPU node's probes leave from an address the database drops. */
@@ -98,4 +101,12 @@ export function workerEnv(secrets: LocalSecrets): Record<string, string> {
 		GITHUB_TOKEN: secrets.githubToken,
 		GITHUB_WEBHOOK_SECRET: secrets.githubWebhookSecret,
 	}
+}
+
+/** examples/local/tidegate.yaml with its loopback ports moved by TIDEGATE_PORT_OFFSET. */
+export function localDesiredState(): string {
+	return readFileSync(join(ROOT, 'examples/local/tidegate.yaml'), 'utf8')
+		.replaceAll('127.0.0.1:8801', `127.0.0.1:${PORTS.agents[0]}`)
+		.replaceAll('127.0.0.1:8085', `127.0.0.1:${PORTS.labelStudio}`)
+		.replace(/port: 15432\b/, `port: ${PORTS.postgres}`)
 }

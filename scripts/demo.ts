@@ -1,0 +1,183 @@
+/**
+ * `npm run demo`: replays the platform team's story against the running `npm start` stack,
+ * narrated, checking each outcome. Exit 0 when every step did what the story says.
+ */
+import { type ApiRun, LocalStack } from './local/client.ts'
+import { localDesiredState, localSecrets, PORTS, URLS } from './local/stack.ts'
+
+/** One chapter of the story. */
+export interface Step {
+	title: string
+	run(stack: LocalStack, say: (line: string) => void): Promise<void>
+}
+
+const ACCOUNT = '0123456789abcdef0123456789abcdef'
+const TUNNEL = '6ff4dfd7-2b77-4a4f-84d9-3241bea658dc'
+const DRIFT_CRON = '*/5 * * * *'
+
+/** Fails the step with a message a reader of the demo understands. */
+function check(condition: unknown, message: string): asserts condition {
+	if (!condition) {
+		throw new Error(message)
+	}
+}
+
+/** The local tidegate.yaml with a Label Studio rule for `service` added before the agent's rule. */
+function withLabelStudio(service: string, extraInclude = ''): string {
+	return localDesiredState()
+		.replace(
+			'  ingress:\n',
+			`  ingress:\n    - hostname: label.example.com\n      service: ${service}\n`,
+		)
+		.replace('      protected: true\n', `      protected: true\n${extraInclude}`)
+}
+
+const WRONG = `http://127.0.0.1:${PORTS.labelStudio - 5}`
+const RIGHT = `http://127.0.0.1:${PORTS.labelStudio}`
+
+function showRun(run: ApiRun, say: (line: string) => void) {
+	say(`    run #${run.id}: ${run.status} — ${run.summary ?? run.errorMessage ?? ''}`)
+	for (const warning of run.warnings ?? []) {
+		say(`    warning: ${warning}`)
+	}
+}
+
+/** The story, in order. */
+export const STEPS: Step[] = [
+	{
+		title: 'A push routes Label Studio through the tunnel — with the wrong service port',
+		async run(stack, say) {
+			say(
+				`  The team's runbook had "label-studio:8080"; the Service listens on 8085. Pushing ${WRONG}…`,
+			)
+			const after = await stack.lastRunId()
+			const pushed = await stack.push(
+				{ 'tidegate.yaml': withLabelStudio(WRONG) },
+				'Route Label Studio',
+			)
+			check(
+				pushed.statusCode === 202,
+				`GitHub's webhook delivery got ${pushed.statusCode}, expected 202`,
+			)
+			const run = await stack.waitForRun(`commit=${pushed.sha}`, 30_000, after)
+			showRun(run, say)
+			check(run.status === 'applied', `expected the push to be applied, got ${run.status}`)
+			const statuses = await stack.statuses(pushed.sha)
+			say(
+				`    commit ${pushed.sha.slice(0, 7)}: ${statuses.map((s) => `${s.context} ${s.state}`).join(', ')}`,
+			)
+			check(statuses[0]?.state === 'success', 'expected a success commit status')
+			say(
+				'  Cloudflare accepted it — nothing there knows the port is wrong. The ingress-target check will.',
+			)
+		},
+	},
+	{
+		title: 'The fix: label-studio-ls-app on port 8085',
+		async run(stack, say) {
+			const after = await stack.lastRunId()
+			const pushed = await stack.push(
+				{ 'tidegate.yaml': withLabelStudio(RIGHT) },
+				'Label Studio listens on 8085',
+			)
+			const run = await stack.waitForRun(`commit=${pushed.sha}`, 30_000, after)
+			showRun(run, say)
+			check(run.status === 'applied', `expected the fix to be applied, got ${run.status}`)
+			const state = await stack.cloudflareState()
+			const rule = state.accounts[0]?.tunnels[0]?.config?.ingress.find(
+				(r) => r.hostname === 'label.example.com',
+			)
+			say(`    Cloudflare now routes label.example.com → ${rule?.service}`)
+			check(rule?.service === RIGHT, 'the tunnel does not route to the fixed service')
+		},
+	},
+	{
+		title: 'Someone edits the tunnel by hand in the Cloudflare dashboard',
+		async run(stack, say) {
+			say(
+				'  The old runbook edited a ConfigMap cloudflared ignored; someone "fixes" it in the dashboard instead.',
+			)
+			await stack.handEdit({
+				kind: 'tunnel-config',
+				accountId: ACCOUNT,
+				tunnelId: TUNNEL,
+				config: {
+					ingress: [
+						{ hostname: 'label.example.com', service: WRONG },
+						{ hostname: 'agent.example.com', service: `http://127.0.0.1:${PORTS.agents[0]}` },
+						{ service: 'http_status:404' },
+					],
+				},
+			})
+			const after = await stack.lastRunId()
+			say('  The next drift check (cron) finds it…')
+			await stack.cron(DRIFT_CRON)
+			const run = await stack.waitForRun('trigger=drift', 30_000, after)
+			showRun(run, say)
+			check(run.status === 'applied', `expected the drift to be corrected, got ${run.status}`)
+			const detail = await stack.api<ApiRun>(`/api/runs/${run.id}`)
+			say((detail.planText ?? '').replace(/^/gm, '    '))
+			check(
+				detail.planText?.includes('hand edit in the dashboard'),
+				'the plan does not name the hand edit',
+			)
+		},
+	},
+	{
+		title: "The split-tunnel list is shared: only the owner's entries change",
+		async run(stack, say) {
+			const gpu = '    - address: 192.168.2.0/24\n      description: Calypso GPU\n'
+			const after = await stack.lastRunId()
+			const pushed = await stack.push(
+				{ 'tidegate.yaml': withLabelStudio(RIGHT, gpu) },
+				'Route the GPU LAN over WARP',
+			)
+			const run = await stack.waitForRun(`commit=${pushed.sha}`, 30_000, after)
+			showRun(run, say)
+			check(run.status === 'applied', `expected the include list to be applied, got ${run.status}`)
+			const state = await stack.cloudflareState()
+			const list = state.accounts[0]?.profiles?.find((p) => p.policyId === 'default')?.list ?? []
+			for (const entry of list) {
+				const ours = entry.description?.endsWith(' - oceanid')
+				say(
+					`    ${ours ? 'tidegate ' : 'other    '} ${entry.address ?? entry.host}  ${entry.description ?? ''}`,
+				)
+			}
+			check(
+				list.some((e) => e.description === 'Office VPN'),
+				"another team's entry disappeared",
+			)
+			check(
+				list.some((e) => e.address === '192.168.2.0/24'),
+				'the GPU LAN was not added',
+			)
+		},
+	},
+]
+
+async function main() {
+	const say = (line: string) => process.stdout.write(`${line}\n`)
+	const stack = new LocalStack(localSecrets())
+	try {
+		await fetch(`${URLS.worker}/healthz`)
+	} catch {
+		say(
+			`tidegate is not running at ${URLS.worker}: start it with \`npm start\` in another terminal first.`,
+		)
+		process.exit(1)
+	}
+	for (const [i, step] of STEPS.entries()) {
+		say(`\n${i + 1}. ${step.title}`)
+		try {
+			await step.run(stack, say)
+		} catch (e) {
+			say(`\n✗ step ${i + 1} failed: ${e instanceof Error ? e.message : String(e)}`)
+			process.exit(1)
+		}
+	}
+	say(`\n✓ The story played out. Open ${URLS.worker}/ to see it on the dashboard.`)
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+	await main()
+}
