@@ -29,6 +29,15 @@ export default defineConfig({
 			},
 			{
 				test: {
+					name: 'e2e',
+					environment: 'node',
+					include: ['test/e2e/**/*.test.ts'],
+					testTimeout: 60_000,
+					hookTimeout: 180_000,
+				},
+			},
+			{
+				test: {
 					name: 'cli',
 					environment: 'node',
 					include: ['test/cli/**/*.test.ts'],
@@ -37,7 +46,8 @@ export default defineConfig({
 			},
 			{
 				plugins: [
-					cloudflareTest({
+					// A function, so bindings can use what globalSetup started (ctx.inject).
+					cloudflareTest((ctx) => ({
 						wrangler: { configPath: './wrangler.toml' },
 						miniflare: {
 							bindings: {
@@ -48,11 +58,15 @@ export default defineConfig({
 								CF_TUNNEL_API_TOKEN: 'test-tunnel-token',
 								CF_ZERO_TRUST_API_TOKEN: 'test-zero-trust-token',
 								FLUX_WEBHOOK_SECRET: 'test-flux-secret',
+								FLUX_WEBHOOK_SECRET_PREVIOUS: 'test-flux-secret-old',
+								// Alerts are queued and POSTed here; tests capture them with an MSW handler.
+								ALERT_WEBHOOK_URL: 'https://alerts.test/hook',
 								GITHUB_TOKEN: 'test-github-token',
 								GITHUB_WEBHOOK_SECRET: 'test-github-webhook-secret',
 								GITHUB_WEBHOOK_SECRET_PREVIOUS: 'test-github-webhook-secret-old',
 								GITHUB_REPOSITORY: 'oceanid/gitops',
-								AGENT_URL: 'https://agent.test',
+								// Real agent processes on loopback (test/helpers/egress-global-setup.ts).
+								AGENT_URL: ctx.inject('egress').agentUrl,
 								CF_API_BASE_URL: 'https://api.cloudflare.test/client/v4',
 								GITHUB_API_BASE_URL: 'https://api.github.test',
 								PUBLIC_URL: 'https://tidegate.test',
@@ -62,12 +76,13 @@ export default defineConfig({
 								FLUX_RECEIVER_SECRET: 'test-flux-receiver-token',
 							},
 						},
-					}),
+					})),
 				],
 				test: {
 					name: 'integration',
 					include: ['test/integration/**/*.test.ts'],
 					setupFiles: ['test/integration/setup.ts'],
+					globalSetup: ['test/helpers/egress-global-setup.ts'],
 				},
 			},
 		],

@@ -66,7 +66,10 @@ function child(
 		})
 	}
 	proc.on('exit', (code, signal) => {
-		if (!stopping) {
+		// Ctrl-C in a terminal signals the whole process group: a child may see it before we do.
+		if (signal === 'SIGINT' && !stopping) {
+			void stop(0)
+		} else if (!stopping) {
 			say(`[${name}] exited (${signal ?? code}); stopping the stack`)
 			void stop(1)
 		}
