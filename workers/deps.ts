@@ -3,6 +3,7 @@
  * become adapters behind the ports in src/; nothing else in the Worker sees `env`.
  */
 import pkg from '../package.json' with { type: 'json' }
+import { httpAgentClient } from '../src/adapters/agent/client.ts'
 import { webhookAlerts } from '../src/adapters/alert/webhook.ts'
 import { createDevicesClient, createTunnelClient } from '../src/adapters/cloudflare/client.ts'
 import { cloudflareSplitTunnelApi } from '../src/adapters/cloudflare/split-tunnel.ts'
@@ -11,9 +12,13 @@ import { d1ApplicationStore } from '../src/adapters/d1/applications.ts'
 import { d1CronLog } from '../src/adapters/d1/cron-log.ts'
 import { d1DeadLetterStore } from '../src/adapters/d1/dead-letters.ts'
 import { d1DeliveryStore } from '../src/adapters/d1/deliveries.ts'
+import { d1EgressStore } from '../src/adapters/d1/egress.ts'
+import { d1FluxLedger } from '../src/adapters/d1/flux-ledger.ts'
+import { d1PreflightStore } from '../src/adapters/d1/preflight-results.ts'
 import { d1ReceiverNotifications } from '../src/adapters/d1/receiver-notifications.ts'
 import { d1RunStore } from '../src/adapters/d1/runs.ts'
 import { d1SettingsStore } from '../src/adapters/d1/settings.ts'
+import { socketsEdgeProber } from '../src/adapters/edge/sockets.ts'
 import { fluxReceiver } from '../src/adapters/flux/receiver.ts'
 import { gitHubRepository } from '../src/adapters/github/repository.ts'
 import { kvFileCache } from '../src/adapters/kv/file-cache.ts'
@@ -97,8 +102,16 @@ export function buildDeps(env: Env): Deps {
 				? fluxReceiver({ url: env.FLUX_RECEIVER_URL, secret: env.FLUX_RECEIVER_SECRET, calls })
 				: undefined,
 		receiverNotifications: d1ReceiverNotifications(env.DB),
+		fluxLedger: d1FluxLedger(env.DB),
+		preflight: d1PreflightStore(env.DB),
 		alerts: isSet(env.ALERT_WEBHOOK_URL)
 			? webhookAlerts({ url: env.ALERT_WEBHOOK_URL, calls })
 			: undefined,
+		agent:
+			isSet(env.AGENT_URL) && isSet(env.AGENT_SECRET)
+				? httpAgentClient({ url: env.AGENT_URL, secret: env.AGENT_SECRET, calls })
+				: undefined,
+		edgeProbe: socketsEdgeProber(),
+		egress: d1EgressStore(env.DB),
 	}
 }

@@ -5,6 +5,7 @@
 import { recordDeadLetter } from '../src/app/dead-letters.ts'
 import type { Deps } from '../src/app/deps.ts'
 import { notifyFluxJob } from '../src/app/notify-flux.ts'
+import { preflightJob } from '../src/app/preflight-job.ts'
 import { backoffSeconds, type JobOutcome, reconcileJob } from '../src/app/reconcile-job.ts'
 import { sendAlertJob } from '../src/app/send-alert.ts'
 import { type JobMessage, jobMessageSchema } from '../src/contracts/queue.ts'
@@ -21,6 +22,8 @@ function dispatch(deps: Deps, message: JobMessage, attempts: number): Promise<Jo
 			return notifyFluxJob(deps, message, attempts)
 		case 'alert':
 			return sendAlertJob(deps, message, attempts)
+		case 'preflight':
+			return preflightJob(deps, message, attempts)
 	}
 }
 

@@ -2,6 +2,7 @@
  * @module Cron: each cron string in wrangler.toml maps to jobs run in order. An unknown string
  * throws, so a renamed trigger cannot silently stop a job.
  */
+import { checkEgressJob } from '../src/app/check-egress.ts'
 import type { Deps } from '../src/app/deps.ts'
 import { scheduleDriftCheck } from '../src/app/drift.ts'
 import { housekeeping } from '../src/app/housekeeping.ts'
@@ -20,6 +21,8 @@ export const CRON_JOBS: Record<string, Job[]> = {
 		{ name: 'deliveries', run: repairMissedDeliveries },
 	],
 	'17 3 * * *': [{ name: 'housekeeping', run: housekeeping }],
+	// Its own trigger, two minutes after the drift tick: a slow agent never delays a reconcile.
+	'2-59/5 * * * *': [{ name: 'egress', run: checkEgressJob }],
 }
 
 /**

@@ -33,5 +33,7 @@ export function unconfiguredRepository(names: string): RepositoryApi {
 		postStatus: fail,
 		listHookDeliveries: fail,
 		redeliver: fail,
+		changedFiles: fail,
+		readFileBounded: fail,
 	}
 }

@@ -3,6 +3,7 @@
  * the only reader of `env`; tests build it from fakes or from real bindings.
  */
 import type {
+	AgentApi,
 	AlertSink,
 	ApiCallLog,
 	ApplicationStore,
@@ -10,9 +11,13 @@ import type {
 	DeadLetterQueue,
 	DeadLetterStore,
 	DeliveryStore,
+	EdgeProber,
+	EgressStore,
 	FileCache,
+	FluxLedgerStore,
 	FluxReceiverApi,
 	JobQueue,
+	PreflightStore,
 	ReceiverNotificationStore,
 	RepositoryApi,
 	RunStore,
@@ -59,6 +64,15 @@ export interface Deps {
 	/** Present only when FLUX_RECEIVER_URL and FLUX_RECEIVER_SECRET are set. */
 	fluxReceiver: FluxReceiverApi | undefined
 	receiverNotifications: ReceiverNotificationStore
+	/** The Flux deployment ledger (docs/flux.md). */
+	fluxLedger: FluxLedgerStore
+	/** Pre-flight results by commit (docs/preflight.md). */
+	preflight: PreflightStore
 	/** Present only when ALERT_WEBHOOK_URL is set. */
 	alerts: AlertSink | undefined
+	/** The in-cluster agent; present only when AGENT_URL and AGENT_SECRET are set. */
+	agent: AgentApi | undefined
+	/** TCP connects from the edge, to tell "target down" from "nodes cut off". */
+	edgeProbe: EdgeProber
+	egress: EgressStore
 }

@@ -7,6 +7,7 @@ import type { GitHubDelivery } from '../domain/ports.ts'
 import type { PushPayload } from '../webhooks/github.ts'
 import type { Deps } from './deps.ts'
 import { enqueueReconcile } from './enqueue-reconcile.ts'
+import { queuePreflight } from './preflight-job.ts'
 
 /** A verified delivery, its payload parsed for the events tidegate acts on. */
 export interface VerifiedDelivery {
@@ -65,6 +66,8 @@ export async function ingestGitHubDelivery(
 	}
 	if (push && tracksBranch(deps, push)) {
 		await forwardToFlux(deps, delivery.deliveryId, push)
+		// Every push may change Flux manifests; the consumer reads tidegate.yaml to see if `ownership` asks for the check.
+		await queuePreflight(deps, delivery.deliveryId, push)
 	}
 	const ignored = push
 		? whyIgnored(deps, push)

@@ -1,11 +1,13 @@
 /**
  * @module `tidegate <command>`: the same core code as the Worker, for CI and for people.
- * Exit codes: 0 success or in sync; 1 invalid input, refused plan or failed command; 2 unreadable
- * file (validate) or changes pending (plan); 64 bad usage (EX_USAGE), so it never reads as "pending";
+ * Exit codes: 0 success or in sync; 1 invalid input, ownership conflicts, refused plan or failed
+ * command; 2 unreadable file (validate, preflight) or changes pending (plan); 64 bad usage
+ * (EX_USAGE), so it never reads as "pending";
  * 70 an internal error.
  */
 import { parseArgs } from 'node:util'
 import { edgeCommand } from './edge.ts'
+import { parsePreflightArgs, preflightCommand } from './preflight.ts'
 import { validateCommand } from './validate.ts'
 
 /** Bad usage: unknown command or option, too many arguments. */
@@ -17,9 +19,11 @@ const USAGE = `usage: tidegate <command> [options]
 
 commands:
   validate [file]          check a tidegate.yaml (default ./tidegate.yaml); exit 1 on errors
+  preflight <repo-dir>     find ownership conflicts in the Flux manifests; exit 1 on conflicts
   plan [file]              diff against the live Cloudflare state; exit 2 when changes are pending
   apply [file] [--force]   write the changes (--force lifts only the sync.maxDeletions rail)
 
+preflight reads <repo-dir>/tidegate.yaml unless --config names another file.
 plan and apply read CF_API_BASE_URL, CF_TUNNEL_API_TOKEN and CF_ZERO_TRUST_API_TOKEN.`
 
 /** Output sinks, so tests can capture them. */
@@ -75,6 +79,17 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
 					return 0
 				}
 				return await validateCommand(args.file, io)
+			}
+			case 'preflight': {
+				const args = parsePreflightArgs(rest)
+				if ('problem' in args) {
+					throw new UsageError(args.problem)
+				}
+				if (args.help) {
+					io.out(USAGE)
+					return 0
+				}
+				return await preflightCommand(args.repoDir, args.config, io)
 			}
 			case 'plan':
 			case 'apply': {

@@ -83,5 +83,11 @@ export function summarise(state: DesiredState): string {
 	if (targets > 0) {
 		parts.push(`${targets} egress target${targets === 1 ? '' : 's'}`)
 	}
+	if (state.ownership) {
+		const { reserved, valuesRules, fluxPaths } = state.ownership
+		parts.push(
+			`pre-flight of ${fluxPaths.join(', ')}: ${reserved.length} reserved entr${reserved.length === 1 ? 'y' : 'ies'}, ${valuesRules.length} values rule${valuesRules.length === 1 ? '' : 's'}`,
+		)
+	}
 	return parts.join('; ')
 }

@@ -33,11 +33,26 @@ export const alertMessageSchema = z.object({
 	text: z.string().min(1).max(4000),
 })
 
+/** Pre-flight-check the Flux manifests a push to the tracked branch changed (docs/preflight.md). */
+export const preflightMessageSchema = z.object({
+	v: z.literal(1),
+	kind: z.literal('preflight'),
+	deliveryId: z.string().min(1),
+	ref: z.string().min(1),
+	commitSha: z.string().regex(/^[0-9a-f]{40}$/),
+	/** The branch's previous head; null for a branch's first push (GitHub sends all zeros). */
+	beforeSha: z
+		.string()
+		.regex(/^[0-9a-f]{40}$/)
+		.nullable(),
+})
+
 /** Every message kind the JOBS queue carries. */
 export const jobMessageSchema = z.discriminatedUnion('kind', [
 	reconcileMessageSchema,
 	fluxReceiverMessageSchema,
 	alertMessageSchema,
+	preflightMessageSchema,
 ])
 
 /** A message on the JOBS queue. */
@@ -48,3 +63,5 @@ export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>
 export type FluxReceiverMessage = z.infer<typeof fluxReceiverMessageSchema>
 /** The alert message. */
 export type AlertMessage = z.infer<typeof alertMessageSchema>
+/** The pre-flight message. */
+export type PreflightMessage = z.infer<typeof preflightMessageSchema>

@@ -75,10 +75,46 @@ const egressTargetSchema = z.strictObject({
 })
 
 const reservedSchema = z.strictObject({
-	owner: z.string().min(1),
-	kinds: z.array(z.string().min(1)).optional(),
-	namespaces: z.array(z.string().min(1)).optional(),
-	names: z.array(z.string().min(1)).optional(),
+	owner: z
+		.string()
+		.regex(
+			/^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,59}$/,
+			'must name the layer that owns these resources (1-60 letters, digits, spaces, dots, slashes, hyphens), e.g. pulumi',
+		),
+	kinds: z
+		.array(
+			z
+				.string()
+				.regex(
+					/^[A-Z][A-Za-z0-9]*(\.[a-z0-9]([a-z0-9.-]*[a-z0-9])?)?$/,
+					'must be a kind as manifests write it (ClusterRole), optionally with its API group (Certificate.cert-manager.io)',
+				),
+		)
+		.min(1)
+		.optional(),
+	namespaces: z
+		.array(
+			z
+				.string()
+				.regex(
+					/^[a-z0-9*?]([a-z0-9*?-]{0,61}[a-z0-9*?])?$/,
+					'must be a namespace name (lowercase letters, digits, hyphens; * and ? as wildcards)',
+				),
+		)
+		.min(1)
+		.optional(),
+	names: z.array(z.string().min(1)).min(1).optional(),
+	/** Shown with each conflict, e.g. "installed by the platform stack". */
+	reason: z.string().min(1).max(200).optional(),
+})
+
+/** "Image tag overrides go under global.image.tag": a place in HelmRelease values that must not be set. */
+const valuesRuleSchema = z.strictObject({
+	forbid: z.string().min(1),
+	use: z.string().min(1).optional(),
+	charts: z.array(z.string().min(1)).min(1).optional(),
+	releases: z.array(z.string().min(1)).min(1).optional(),
+	reason: z.string().min(1).max(200).optional(),
 })
 
 /** The raw document, after defaults but before normalisation. */
@@ -145,7 +181,9 @@ export const desiredStateSchema = z.strictObject({
 	ownership: z
 		.strictObject({
 			fluxPaths: z.array(z.string().min(1)).min(1),
+			excludePaths: z.array(z.string().min(1)).default([]),
 			reserved: z.array(reservedSchema).default([]),
+			valuesRules: z.array(valuesRuleSchema).default([]),
 		})
 		.optional(),
 })

@@ -7,6 +7,7 @@ import { type Cidr, cidrContains, parseCidr } from './cidr.ts'
 import type { OriginRequest, RawDesiredState } from './desired-state-schema.ts'
 import { type Diagnostic, error, warning, type YamlPath } from './diagnostics.ts'
 import { hostnameCovers, parseHostname } from './hostname.ts'
+import { namePatternProblem, pathGlobProblem, valuesPathProblem } from './preflight/patterns.ts'
 import { parseService } from './service.ts'
 
 /** One tunnel ingress rule as it is sent to Cloudflare. No hostname means "any host". */
@@ -50,8 +51,11 @@ export interface DesiredState {
 	splitTunnel?: SplitTunnelState
 	egress: NonNullable<RawDesiredState['egress']>
 	sync: RawDesiredState['sync']
-	ownership?: RawDesiredState['ownership']
+	ownership?: OwnershipConfig
 }
+
+/** The `ownership` section with defaults: what the pre-flight check enforces (docs/preflight.md). */
+export type OwnershipConfig = NonNullable<RawDesiredState['ownership']>
 
 /** Cloudflare's limit on a split-tunnel description. */
 export const MAX_DESCRIPTION = 100
@@ -69,6 +73,9 @@ export function validateDesiredState(raw: RawDesiredState): {
 	const splitTunnel = raw.splitTunnel && normaliseSplitTunnel(raw, raw.splitTunnel, diagnostics)
 	const egress = raw.egress ?? { targets: [], expect: [], checkIngressTargets: false }
 	checkEgress(egress, diagnostics)
+	if (raw.ownership) {
+		checkOwnership(raw.ownership, diagnostics)
+	}
 	if (diagnostics.some((d) => d.severity === 'error')) {
 		return { diagnostics }
 	}
@@ -581,6 +588,48 @@ function checkEgress(egress: DesiredState['egress'], out: Diagnostic[]): void {
 					`unknown target "${expectation.target}"; define it under egress.targets`,
 				),
 			)
+		}
+	})
+}
+
+/** Pattern syntax and selector rules of `ownership`, each error at the entry it is about. */
+function checkOwnership(ownership: OwnershipConfig, out: Diagnostic[]): void {
+	for (const key of ['fluxPaths', 'excludePaths'] as const) {
+		ownership[key].forEach((glob, index) => {
+			const problem = pathGlobProblem(glob)
+			if (problem) {
+				out.push(error(['ownership', key, index], problem))
+			}
+		})
+	}
+	ownership.reserved.forEach((entry, index) => {
+		const at: YamlPath = ['ownership', 'reserved', index]
+		if (!entry.kinds && !entry.namespaces && !entry.names) {
+			out.push(
+				error(
+					at,
+					`reserves nothing: give at least one of kinds, namespaces, names (an entry reserves the resources that match all it gives)`,
+				),
+			)
+		}
+		entry.names?.forEach((pattern, i) => {
+			const problem = namePatternProblem(pattern)
+			if (problem) {
+				out.push(error([...at, 'names', i], problem))
+			}
+		})
+	})
+	ownership.valuesRules.forEach((rule, index) => {
+		const at: YamlPath = ['ownership', 'valuesRules', index]
+		const forbid = valuesPathProblem(rule.forbid, true)
+		if (forbid) {
+			out.push(error([...at, 'forbid'], forbid))
+		}
+		if (rule.use !== undefined) {
+			const use = valuesPathProblem(rule.use, false)
+			if (use) {
+				out.push(error([...at, 'use'], use))
+			}
 		}
 	})
 }

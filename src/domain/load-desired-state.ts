@@ -292,6 +292,12 @@ const KNOWN_MISSPELLINGS: Record<string, string> = {
 	'warp-routing': 'warpRouting',
 	warp_routing: 'warpRouting',
 	exclude: 'include (tidegate manages include mode only)',
+	kind: 'kinds',
+	namespace: 'namespaces',
+	fluxPath: 'fluxPaths',
+	flux_paths: 'fluxPaths',
+	exclude_paths: 'excludePaths',
+	values_rules: 'valuesRules',
 }
 
 function suggestion(key: string): string {

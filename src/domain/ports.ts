@@ -2,6 +2,7 @@
  * @module Interfaces for the outside world. Use cases depend on these; adapters under
  * src/adapters implement them; tests substitute fakes or real local bindings.
  */
+import type { AgentCheckRequestInput, AgentCheckResponse } from '../contracts/agent.ts'
 import type { JobMessage } from '../contracts/queue.ts'
 import type { Result } from '../lib/result.ts'
 import type {
@@ -12,7 +13,17 @@ import type {
 	SplitTunnelEntry,
 	TunnelConnector,
 } from './edge-state.ts'
+import type {
+	EdgeProbeResult,
+	EgressCheck,
+	EgressCheckOutcome,
+	EgressOutage,
+	EgressPlan,
+	EgressSample,
+	StoredTrack,
+} from './egress-model.ts'
 import type { TunnelDocument } from './plan.ts'
+import type { PreflightFinding } from './preflight/check.ts'
 
 /** Why a reconcile run was started. */
 export type RunTrigger = 'push' | 'drift' | 'api' | 'rollback'
@@ -253,7 +264,34 @@ export interface RepositoryApi {
 	listHookDeliveries(hookId: string, perPage: number): Promise<Result<HookDelivery[], ApiFailure>>
 	/** Asks GitHub to deliver an attempt again (same X-GitHub-Delivery guid). */
 	redeliver(hookId: string, attemptId: number): Promise<Result<void, ApiFailure>>
+	/**
+	 * Files changed from `base` to `head` (GitHub's compare, three dots: from their merge base);
+	 * `base` null lists what `head` changed against its first parent (a branch's first push).
+	 */
+	changedFiles(base: string | null, head: string): Promise<Result<ChangedFiles, ApiFailure>>
+	/** A file's text at a commit, never read past `maxBytes`; `null` when the file does not exist there. */
+	readFileBounded(
+		path: string,
+		commitSha: string,
+		maxBytes: number,
+	): Promise<Result<BoundedFile | null, ApiFailure>>
 }
+
+/** One file a comparison lists (GitHub's diff-entry statuses). */
+export interface ChangedFile {
+	path: string
+	status: 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged'
+}
+
+/** The files changed between two commits, as GitHub lists them. */
+export interface ChangedFiles {
+	files: ChangedFile[]
+	/** GitHub lists at most 300 files; at that count the list may have been cut short. */
+	truncated: boolean
+}
+
+/** A file read with a size bound: its text, or only its size (when known) when it is larger. */
+export type BoundedFile = { text: string; bytes: number } | { tooLarge: true; bytes: number | null }
 
 /** One delivery attempt as GitHub lists it. */
 export interface HookDelivery {
@@ -346,3 +384,112 @@ export interface Alert {
 export interface AlertSink {
 	send(alert: Alert): Promise<Result<void, ApiFailure>>
 }
+
+/**
+ * Why the agent call gave no matrix. Every one of these makes the whole check *unknown*, never
+ * a failure of any target (docs/egress.md).
+ */
+export interface AgentFailure {
+	code:
+		| 'unreachable'
+		| 'timeout'
+		| 'unauthorized'
+		| 'bad-status'
+		| 'html'
+		| 'not-json'
+		| 'invalid'
+		| 'too-large'
+	message: string
+	status?: number
+}
+
+/** The in-cluster agent (`POST /v1/check`, signed), reached through the tunnel at AGENT_URL. */
+export interface AgentApi {
+	check(
+		request: AgentCheckRequestInput,
+		options: { timeoutMs: number },
+	): Promise<Result<AgentCheckResponse, AgentFailure>>
+}
+
+/** The Worker's own TCP connect to a target from the edge (`cloudflare:sockets`). */
+export interface EdgeProber {
+	tcp(host: string, port: number, timeoutMs: number): Promise<EdgeProbeResult>
+}
+
+/** Egress checks, samples, damped tracks and outage windows (D1, docs/storage.md). */
+export interface EgressStore {
+	/** Takes the lease: a new `running` check, unless one started less than `leaseMs` ago runs. */
+	begin(at: number, leaseMs: number): Promise<number | undefined>
+	tracks(): Promise<StoredTrack[]>
+	openOutages(): Promise<EgressOutage[]>
+	/** The plan of the newest check read from tidegate.yaml (used when it cannot be read). */
+	lastTargets(): Promise<{ commitSha: string | null; plan: EgressPlan } | undefined>
+	/** Records a finished check with its samples, tracks and outage changes, atomically. */
+	finish(outcome: EgressCheckOutcome): Promise<void>
+	/** The newest finished check; with `withMatrix`, the newest that has a matrix. */
+	latestCheck(options?: { withMatrix?: boolean }): Promise<EgressCheck | undefined>
+	/** The samples of one check. */
+	samples(checkId: number): Promise<EgressSample[]>
+	/** One cell's samples, newest first, `before` a sample id (keyset paging). */
+	history(query: {
+		node: string
+		target: string
+		limit: number
+		before?: number | undefined
+	}): Promise<EgressSample[]>
+	/** Outage windows, newest first; `open` only those still open. */
+	outages(query: {
+		node?: string | undefined
+		target?: string | undefined
+		open?: boolean
+		limit: number
+	}): Promise<EgressOutage[]>
+	/** Deletes checks and samples older than `checksBefore`, closed outages ended before `outagesBefore`. */
+	prune(before: { checksBefore: number; outagesBefore: number }): Promise<number>
+}
+
+/** How a pre-flight check of one commit ended (docs/preflight.md). */
+export type PreflightStatus =
+	/** Every changed manifest was read; no conflict. */
+	| 'clean'
+	/** At least one conflict (the check may also have been cut off: see `cutOff`). */
+	| 'conflicts'
+	/** Cut off by the bounds with no conflict in what was read: not a pass. */
+	| 'incomplete'
+	/** The check could not run (GitHub unreachable, tidegate.yaml invalid at the commit). */
+	| 'error'
+
+/** The pre-flight result for one commit, as recorded (D1 `preflight_results`). */
+export interface PreflightResult {
+	commitSha: string
+	deliveryId: string | null
+	/** The pushed ref, e.g. `refs/heads/main`. */
+	ref: string | null
+	status: PreflightStatus
+	/** Findings other than invalid YAML. */
+	conflictCount: number
+	/** Changed YAML files under `ownership.fluxPaths`. */
+	filesChanged: number
+	/** How many of those were read and checked. */
+	filesChecked: number
+	/** Why the check did not cover the whole push, when it did not. */
+	cutOff: string | null
+	findings: PreflightFinding[]
+	/** The commit status description posted as `tidegate/preflight`. */
+	summary: string
+	error: string | null
+	checkedAt: number
+}
+
+/**
+ * Pre-flight results by commit (D1). `forCommit` is the read port for the Flux ledger: a Helm
+ * ownership failure at revision `main@sha1:<sha>` links to `forCommit(<sha>)`.
+ */
+export interface PreflightStore {
+	/** Inserts or replaces the result for its commit (one row per commit). */
+	record(result: PreflightResult): Promise<void>
+	forCommit(commitSha: string): Promise<PreflightResult | undefined>
+}
+
+/** The Flux deployment ledger (D1): events, object states, outcomes per revision. */
+export type { FluxLedgerStore } from './flux-store.ts'

@@ -26,9 +26,11 @@ const USAGE = [
 	'',
 	'commands:',
 	'  validate [file]          check a tidegate.yaml (default ./tidegate.yaml); exit 1 on errors',
+	'  preflight <repo-dir>     find ownership conflicts in the Flux manifests; exit 1 on conflicts',
 	'  plan [file]              diff against the live Cloudflare state; exit 2 when changes are pending',
 	'  apply [file] [--force]   write the changes (--force lifts only the sync.maxDeletions rail)',
 	'',
+	'preflight reads <repo-dir>/tidegate.yaml unless --config names another file.',
 	'plan and apply read CF_API_BASE_URL, CF_TUNNEL_API_TOKEN and CF_ZERO_TRUST_API_TOKEN.',
 ]
 

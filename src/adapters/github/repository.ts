@@ -1,10 +1,11 @@
 /**
  * @module The GitOps repository over GitHub's REST API: branch head, file at a commit, commit
- * statuses. Plain fetch: four endpoints do not justify Octokit's weight in the Worker bundle.
+ * statuses, changed files (compare). Plain fetch: a few endpoints do not justify Octokit's weight
+ * in the Worker bundle.
  */
 import { z } from 'zod'
 import { MAX_DESIRED_STATE_BYTES } from '../../domain/load-desired-state.ts'
-import type { ApiCallLog, ApiFailure, RepositoryApi } from '../../domain/ports.ts'
+import type { ApiCallLog, ApiFailure, BoundedFile, RepositoryApi } from '../../domain/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
 import { recordingFetch } from '../recording-fetch.ts'
 
@@ -162,7 +163,114 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 			}
 			return response.value.ok ? ok(undefined) : err(await failure(response.value))
 		},
+		async changedFiles(base, head) {
+			// `per_page=1`: the file list comes whole on the first page, so one small commit page suffices.
+			const path =
+				base === null
+					? `/commits/${encodeURIComponent(head)}`
+					: `/compare/${encodeURIComponent(base)}...${encodeURIComponent(head)}?per_page=1`
+			const response = await attempt(() => request(path))
+			if (!response.ok) {
+				return response
+			}
+			if (!response.value.ok) {
+				return err(await failure(response.value))
+			}
+			const parsed = changedFilesSchema.safeParse(await response.value.json())
+			if (!parsed.success) {
+				return err({
+					kind: 'rejected',
+					retryable: false,
+					message: `GitHub answered ${base === null ? 'the commit' : 'the comparison'} without a usable file list`,
+				})
+			}
+			return ok({
+				files: parsed.data.files.map((f) => ({ path: f.filename, status: f.status })),
+				truncated: parsed.data.files.length >= GITHUB_MAX_LISTED_FILES,
+			})
+		},
+		async readFileBounded(path, commitSha, maxBytes) {
+			const response = await attempt(() =>
+				request(`/contents/${encodePath(path)}?ref=${commitSha}`, {
+					accept: 'application/vnd.github.raw+json',
+				}),
+			)
+			if (!response.ok) {
+				return response
+			}
+			if (response.value.status === 404) {
+				return ok(null)
+			}
+			if (!response.value.ok) {
+				return err(await failure(response.value))
+			}
+			return readBounded(response.value, maxBytes)
+		},
 	}
+}
+
+/** GitHub lists at most this many files in a comparison (and per page of a commit). */
+export const GITHUB_MAX_LISTED_FILES = 300
+
+const changedFilesSchema = z.looseObject({
+	files: z
+		.array(
+			z.looseObject({
+				filename: z.string().min(1),
+				status: z.enum([
+					'added',
+					'removed',
+					'modified',
+					'renamed',
+					'copied',
+					'changed',
+					'unchanged',
+				]),
+			}),
+		)
+		.default([]),
+})
+
+/** Reads a body up to `maxBytes`, and stops reading (never buffers) past it. */
+async function readBounded(
+	response: Response,
+	maxBytes: number,
+): Promise<Result<BoundedFile, ApiFailure>> {
+	const declared = Number(response.headers.get('content-length'))
+	if (Number.isFinite(declared) && declared > maxBytes) {
+		await response.body?.cancel()
+		return ok({ tooLarge: true, bytes: declared })
+	}
+	const reader = response.body?.getReader()
+	const chunks: Uint8Array[] = []
+	let total = 0
+	try {
+		for (;;) {
+			const next = await reader?.read()
+			if (!next || next.done) {
+				break
+			}
+			total += next.value.byteLength
+			if (total > maxBytes) {
+				await reader?.cancel()
+				return ok({ tooLarge: true, bytes: null })
+			}
+			chunks.push(next.value)
+		}
+	} catch (e) {
+		return err({
+			kind: 'unavailable',
+			retryable: true,
+			message: `GitHub API unreachable: ${e instanceof Error ? e.message : String(e)}`,
+		})
+	}
+	const bytes = new Uint8Array(total)
+	let offset = 0
+	for (const chunk of chunks) {
+		bytes.set(chunk, offset)
+		offset += chunk.byteLength
+	}
+	return ok({ text: new TextDecoder().decode(bytes), bytes: total })
 }
 
 /** Network failures and timeouts are retryable; they are never "file missing". */

@@ -7,6 +7,9 @@ import { requireAdmin } from '../admin-auth.ts'
 import type { AppEnv } from '../app.ts'
 import { errorEnvelope } from '../errors.ts'
 import { controlRoutes } from './control.ts'
+import { deploymentRoutes } from './deployments.ts'
+import { egressRoutes } from './egress.ts'
+import { eventRoutes } from './events.ts'
 import { runRoutes } from './runs.ts'
 import { statusRoutes } from './status.ts'
 
@@ -30,6 +33,9 @@ export function createApi(): OpenAPIHono<AppEnv> {
 	api.route('/', statusRoutes)
 	api.route('/', runRoutes)
 	api.route('/', controlRoutes)
+	api.route('/', deploymentRoutes)
+	api.route('/', egressRoutes)
+	api.route('/', eventRoutes)
 	api.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', {
 		type: 'http',
 		scheme: 'bearer',

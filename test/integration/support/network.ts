@@ -1,7 +1,7 @@
 // Outside APIs for workerd tests: MSW (fetch interceptor) routes each API origin to its in-process
 // stand-in; any other outbound request fails the test.
 import { FetchInterceptor } from '@mswjs/interceptors/fetch'
-import { HttpResponse, http, type RequestHandler } from 'msw'
+import { HttpResponse, http, passthrough, type RequestHandler } from 'msw'
 import { defineNetwork, InterceptorSource } from 'msw/experimental'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { cloudflareStandinHandlers } from '../../standins/cloudflare/msw.ts'
@@ -24,6 +24,8 @@ export interface Edge {
 	github: GitHubStandin
 	/** Requests the in-cluster Flux Receiver stand-in got (FLUX_RECEIVER_URL). */
 	receiver: ReceivedCall[]
+	/** Texts the alert webhook stand-in received (ALERT_WEBHOOK_URL). */
+	alerts: string[]
 	/** Adds handlers for one test (e.g. an agent or alert endpoint). */
 	use(...handlers: RequestHandler[]): void
 }
@@ -39,6 +41,7 @@ export function useEdge(
 	const cloudflare = createCloudflareStandin(options.cloudflare)
 	const github = createGitHubStandin({ webhook: { secret: 'test-github-webhook-secret' } })
 	const receiver: ReceivedCall[] = []
+	const alerts: string[] = []
 	const base = [
 		...cloudflareStandinHandlers(cloudflare),
 		...githubStandinHandlers(github),
@@ -47,6 +50,16 @@ export function useEdge(
 			receiver.push({ headers: new Headers(request.headers), body: await request.text() })
 			return new HttpResponse(null, { status: 200 })
 		}),
+		// ALERT_WEBHOOK_URL: alerts are queued by many tests; record them rather than fail the lookup.
+		http.post('https://alerts.test/hook', async ({ request }) => {
+			alerts.push(((await request.json()) as { text: string }).text)
+			return new HttpResponse('ok')
+		}),
+		// Loopback is real: the egress agents and impostors of test/helpers/egress-global-setup.ts.
+		http.all(
+			({ request }) => new URL(request.url).hostname === '127.0.0.1',
+			() => passthrough(),
+		),
 		...(options.handlers ?? []),
 	]
 	const network = defineNetwork({
@@ -58,5 +71,5 @@ export function useEdge(
 	beforeAll(() => network.enable())
 	afterEach(() => network.resetHandlers(...base))
 	afterAll(() => network.disable())
-	return { cloudflare, github, receiver, use: (...handlers) => network.use(...handlers) }
+	return { cloudflare, github, receiver, alerts, use: (...handlers) => network.use(...handlers) }
 }

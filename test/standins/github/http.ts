@@ -12,6 +12,7 @@ export const DOCS = {
 	rest: 'https://docs.github.com/rest',
 	getRef: 'https://docs.github.com/rest/git/refs#get-a-reference',
 	getCommit: 'https://docs.github.com/rest/commits/commits#get-a-commit',
+	compare: 'https://docs.github.com/rest/commits/commits#compare-two-commits',
 	getContent: 'https://docs.github.com/rest/repos/contents#get-repository-content',
 	createStatus: 'https://docs.github.com/rest/commits/statuses#create-a-commit-status',
 	listStatuses:

@@ -4,7 +4,7 @@
  */
 import type { components } from '@octokit/openapi-types'
 import { type Context, Hono } from 'hono'
-import type { GitCommit } from './git.ts'
+import { type GitCommit, type GitFileChange, lineDelta } from './git.ts'
 import { DOCS, githubError, json, validationFailed } from './http.ts'
 import { isoSeconds, type Links, nodeId, type StandinUser, userObject } from './payloads.ts'
 import {
@@ -35,6 +35,9 @@ export interface RestContext {
 const REDELIVERY_WINDOW_MS = 3 * 24 * 60 * 60 * 1000
 /** The contents API inlines files up to 1 MB; larger ones come back with `encoding: "none"`. */
 const INLINE_CONTENT_LIMIT = 1024 * 1024
+/** The compare API lists at most 300 changed files, and without paging at most 250 commits. */
+const MAX_COMPARE_FILES = 300
+const MAX_COMPARE_COMMITS = 250
 /** GitHub stores at most this many statuses per SHA and context. */
 const MAX_STATUSES_PER_CONTEXT = 1000
 const STATES = ['error', 'failure', 'pending', 'success'] as const
@@ -160,6 +163,76 @@ export function createRestApp(ctx: RestContext): Hono {
 			})
 		}
 		return json(200, commitObject(repo, commit, linksOf(c, ctx), userFor))
+	})
+
+	app.get('/repos/:owner/:repo/compare/*', (c) => {
+		const repo = repoOf(c)
+		const basehead = (segmentsOf(c)?.slice(4) ?? []).join('/')
+		const dots = basehead.indexOf('...')
+		if (!repo || dots <= 0 || dots + 3 >= basehead.length) {
+			return githubError(404, 'Not Found', DOCS.compare)
+		}
+		const baseRef = basehead.slice(0, dots)
+		const headRef = basehead.slice(dots + 3)
+		const base = resolveRef(repo, baseRef)
+		const head = resolveRef(repo, headRef)
+		if (!base || !head) {
+			return githubError(404, 'Not Found', DOCS.compare)
+		}
+		const mergeBase = findMergeBase(repo, base.sha, head.sha)
+		if (!mergeBase) {
+			return githubError(404, `No common ancestor between ${baseRef} and ${headRef}.`, DOCS.compare)
+		}
+		const links = linksOf(c, ctx)
+		// Pagination applies to the commits; files come whole (at most 300) on the first page only.
+		const paged = c.req.query('per_page') !== undefined || c.req.query('page') !== undefined
+		const { perPage, page } = pageParams(c)
+		const ahead = commitsBetween(repo, mergeBase.sha, head.sha)
+		const behind = commitsBetween(repo, mergeBase.sha, base.sha)
+		const shown = paged
+			? ahead.slice((page - 1) * perPage, page * perPage)
+			: ahead.slice(-MAX_COMPARE_COMMITS)
+		const headers = new Headers()
+		if (paged) {
+			const last = Math.max(1, Math.ceil(ahead.length / perPage))
+			if (page < last) {
+				const self = `${links.api}/repos/${repo.fullName}/compare/${encodePath(basehead)}`
+				const href = (p: number) => `<${self}?per_page=${perPage}&page=${p}>`
+				headers.set('link', `${href(page + 1)}; rel="next", ${href(last)}; rel="last"`)
+			}
+		}
+		const brief = (commit: GitCommit): Schemas['commit'] => {
+			const { files: _files, stats: _stats, ...rest } = commitObject(repo, commit, links, userFor)
+			return rest
+		}
+		const html = `${links.html}/${repo.fullName}`
+		const body: Schemas['commit-comparison'] = {
+			url: `${links.api}/repos/${repo.fullName}/compare/${basehead}`,
+			html_url: `${html}/compare/${basehead}`,
+			permalink_url: `${html}/compare/${repo.owner}:${base.sha}...${repo.owner}:${head.sha}`,
+			diff_url: `${html}/compare/${basehead}.diff`,
+			patch_url: `${html}/compare/${basehead}.patch`,
+			base_commit: brief(base),
+			merge_base_commit: brief(mergeBase),
+			status:
+				base.sha === head.sha
+					? 'identical'
+					: behind.length === 0
+						? 'ahead'
+						: ahead.length === 0
+							? 'behind'
+							: 'diverged',
+			ahead_by: ahead.length,
+			behind_by: behind.length,
+			total_commits: ahead.length,
+			commits: shown.map(brief),
+			...((!paged || page === 1) && {
+				files: treeDiff(mergeBase, head)
+					.slice(0, MAX_COMPARE_FILES)
+					.map((change) => diffEntry(repo, head, change, links)),
+			}),
+		}
+		return json(200, body, headers)
 	})
 
 	const contents = (c: Context) => {
@@ -485,18 +558,102 @@ function commitObject(
 			html_url: `${html}/commit/${sha}`,
 		})),
 		stats: { total: additions + deletions, additions, deletions },
-		files: commit.changes.map((change): Schemas['diff-entry'] => ({
-			sha: change.sha,
-			filename: change.filename,
-			status: change.status,
-			additions: change.additions,
-			deletions: change.deletions,
-			changes: change.changes,
-			blob_url: `${html}/blob/${commit.sha}/${encodePath(change.filename)}`,
-			raw_url: `${html}/raw/${commit.sha}/${encodePath(change.filename)}`,
-			contents_url: `${api}/contents/${encodePath(change.filename)}?ref=${commit.sha}`,
-		})),
+		files: commit.changes.map((change) => diffEntry(repo, commit, change, links)),
 	}
+}
+
+/** One changed file as GitHub lists it in a commit or a comparison; links point at `commit`. */
+function diffEntry(
+	repo: RepoState,
+	commit: GitCommit,
+	change: GitFileChange,
+	links: Links,
+): Schemas['diff-entry'] {
+	const api = `${links.api}/repos/${repo.fullName}`
+	const html = `${links.html}/${repo.fullName}`
+	return {
+		sha: change.sha,
+		filename: change.filename,
+		status: change.status,
+		additions: change.additions,
+		deletions: change.deletions,
+		changes: change.changes,
+		blob_url: `${html}/blob/${commit.sha}/${encodePath(change.filename)}`,
+		raw_url: `${html}/raw/${commit.sha}/${encodePath(change.filename)}`,
+		contents_url: `${api}/contents/${encodePath(change.filename)}?ref=${commit.sha}`,
+	}
+}
+
+/** Every ancestor of a commit (itself included) with its distance, nearest first. */
+function ancestors(repo: RepoState, sha: string): Map<string, number> {
+	const seen = new Map<string, number>([[sha, 0]])
+	const queue = [sha]
+	while (queue.length > 0) {
+		const current = queue.shift() ?? ''
+		const depth = seen.get(current) ?? 0
+		for (const parent of repo.commits.get(current)?.parents ?? []) {
+			if (!seen.has(parent)) {
+				seen.set(parent, depth + 1)
+				queue.push(parent)
+			}
+		}
+	}
+	return seen
+}
+
+/** The nearest common ancestor of two commits, as `git merge-base` finds it for simple histories. */
+function findMergeBase(repo: RepoState, a: string, b: string): GitCommit | undefined {
+	const fromA = ancestors(repo, a)
+	let best: { sha: string; depth: number } | undefined
+	for (const [sha, depth] of ancestors(repo, b)) {
+		const other = fromA.get(sha)
+		if (other !== undefined && (!best || depth + other < best.depth)) {
+			best = { sha, depth: depth + other }
+		}
+	}
+	return best ? repo.commits.get(best.sha) : undefined
+}
+
+/** Commits reachable from `head` but not from `base`, parents before children (the compare API's order). */
+function commitsBetween(repo: RepoState, base: string, head: string): GitCommit[] {
+	const excluded = ancestors(repo, base)
+	const out: GitCommit[] = []
+	const visited = new Set<string>()
+	const visit = (sha: string): void => {
+		const commit = repo.commits.get(sha)
+		if (visited.has(sha) || excluded.has(sha) || !commit) {
+			return
+		}
+		visited.add(sha)
+		for (const parent of commit.parents) {
+			visit(parent)
+		}
+		out.push(commit)
+	}
+	visit(head)
+	return out
+}
+
+/** What changed from one tree to another, by path (a three-dot comparison diffs merge base → head). */
+function treeDiff(from: GitCommit, to: GitCommit): GitFileChange[] {
+	const paths = [...new Set([...from.files.keys(), ...to.files.keys()])].sort()
+	const changes: GitFileChange[] = []
+	for (const path of paths) {
+		const before = from.files.get(path)
+		const after = to.files.get(path)
+		if (before?.sha === after?.sha) {
+			continue
+		}
+		const delta = lineDelta(before?.bytes, after?.bytes)
+		changes.push({
+			filename: path,
+			status: before === undefined ? 'added' : after === undefined ? 'removed' : 'modified',
+			...delta,
+			changes: delta.additions + delta.deletions,
+			sha: (after ?? before)?.sha ?? '',
+		})
+	}
+	return changes
 }
 
 function entryLinks(

@@ -1,0 +1,190 @@
+/**
+ * @module The in-cluster agent over HTTP (agent/README.md "Calling it from the Worker"): every
+ * call is signed with AGENT_SECRET through the shared contract, bounded by a timeout and a
+ * response size cap, and its answer is accepted only if the contract's schema accepts all of it.
+ * Anything else — refused, timed out, 401, a proxy's HTML page, garbage, an answer for another
+ * request — is an `AgentFailure`: the check becomes unknown, no target is ever blamed for it.
+ */
+import {
+	AGENT_CHECK_PATH,
+	AGENT_MAX_RESPONSE_BYTES,
+	type AgentCheckResponse,
+	parseAgentCheckResponse,
+	signAgentRequest,
+} from '../../contracts/agent.ts'
+import type { AgentApi, AgentFailure, ApiCallLog } from '../../domain/ports.ts'
+import { err, ok, type Result } from '../../lib/result.ts'
+import { recordingFetch } from '../recording-fetch.ts'
+
+/** AgentApi over fetch. `url` is AGENT_URL: a base URL (a path prefix is kept and signed). */
+export function httpAgentClient(options: {
+	url: string
+	secret: string
+	calls: ApiCallLog
+	fetch?: typeof fetch
+	maxResponseBytes?: number
+}): AgentApi {
+	const send = recordingFetch('agent', options.calls, options.fetch ?? fetch)
+	const endpoint = `${options.url.replace(/\/+$/, '')}${AGENT_CHECK_PATH}`
+	const cap = options.maxResponseBytes ?? AGENT_MAX_RESPONSE_BYTES
+	return {
+		async check(request, { timeoutMs }) {
+			const body = JSON.stringify(request)
+			const url = new URL(endpoint)
+			// The agent verifies the request target exactly as it receives it.
+			const headers = await signAgentRequest({
+				secret: options.secret,
+				method: 'POST',
+				path: `${url.pathname}${url.search}`,
+				body,
+			})
+			const signal = AbortSignal.timeout(timeoutMs)
+			let response: Response
+			try {
+				response = await send(url.toString(), {
+					method: 'POST',
+					headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+					body,
+					signal,
+				})
+			} catch (e) {
+				return err(transportFailure(e, timeoutMs))
+			}
+			if (response.status === 401 || response.status === 403) {
+				await response.body?.cancel()
+				return err({
+					code: 'unauthorized',
+					status: response.status,
+					message: `the agent answered ${response.status}: AGENT_SECRET differs from the agent's, or the clocks are more than 5 minutes apart${response.status === 403 ? ' (or Cloudflare Access blocks the route)' : ''}`,
+				})
+			}
+			const text = await readCapped(response, cap, signal)
+			if (!text.ok) {
+				return err(
+					text.error === 'too-large'
+						? {
+								code: 'too-large',
+								status: response.status,
+								message: `the answer is larger than ${cap} bytes`,
+							}
+						: transportFailure(text.cause, timeoutMs),
+				)
+			}
+			if (looksLikeHtml(response, text.value)) {
+				return err({
+					code: 'html',
+					status: response.status,
+					message: `the agent URL answered an HTML page (HTTP ${response.status}): a tunnel error page or a login page in front of the agent, not the agent`,
+				})
+			}
+			if (!response.ok) {
+				return err({
+					code: 'bad-status',
+					status: response.status,
+					message: `the agent answered HTTP ${response.status}${errorDetail(text.value)}`,
+				})
+			}
+			const parsed = parseAgentCheckResponse(text.value)
+			if (!parsed.ok) {
+				return err({
+					code: parsed.error,
+					status: response.status,
+					message:
+						parsed.error === 'not-json'
+							? 'the answer is not JSON'
+							: `the answer does not follow the agent protocol: ${parsed.message}`,
+				})
+			}
+			return checkRequestId(parsed.value, request.requestId)
+		},
+	}
+}
+
+function checkRequestId(
+	answer: AgentCheckResponse,
+	requestId: string | undefined,
+): Result<AgentCheckResponse, AgentFailure> {
+	if (requestId !== undefined && answer.requestId !== requestId) {
+		// A cache or a replaying proxy in between: an old matrix must not pass for a new one.
+		return err({
+			code: 'invalid',
+			message: `the answer is for request "${answer.requestId.slice(0, 100)}", not this one`,
+		})
+	}
+	return ok(answer)
+}
+
+function transportFailure(e: unknown, timeoutMs: number): AgentFailure {
+	const name = e instanceof Error ? e.name : ''
+	if (name === 'TimeoutError' || name === 'AbortError') {
+		return { code: 'timeout', message: `no complete answer within ${timeoutMs} ms` }
+	}
+	const message = e instanceof Error ? e.message : String(e)
+	return {
+		code: 'unreachable',
+		message: `the agent could not be reached: ${message.slice(0, 200)}`,
+	}
+}
+
+function looksLikeHtml(response: Response, text: string): boolean {
+	const type = response.headers.get('content-type') ?? ''
+	return type.includes('text/html') || /^\s*<(!doctype|html|head|body)/i.test(text)
+}
+
+function errorDetail(text: string): string {
+	try {
+		const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }
+		if (typeof body.error?.code === 'string') {
+			return ` (${body.error.code}${typeof body.error.message === 'string' ? `: ${body.error.message.slice(0, 200)}` : ''})`
+		}
+	} catch {}
+	return ''
+}
+
+/** Reads a body as text, giving up past `cap` bytes (checked before and while reading). */
+async function readCapped(
+	response: Response,
+	cap: number,
+	signal: AbortSignal,
+): Promise<
+	{ ok: true; value: string } | { ok: false; error: 'too-large' | 'read'; cause?: unknown }
+> {
+	const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+	if (Number.isFinite(declared) && declared > cap) {
+		await response.body?.cancel()
+		return { ok: false, error: 'too-large' }
+	}
+	if (!response.body) {
+		return { ok: true, value: '' }
+	}
+	const reader = response.body.getReader()
+	const chunks: Uint8Array[] = []
+	let size = 0
+	try {
+		for (;;) {
+			if (signal.aborted) {
+				throw signal.reason
+			}
+			const { done, value } = await reader.read()
+			if (done) {
+				break
+			}
+			size += value.byteLength
+			if (size > cap) {
+				await reader.cancel()
+				return { ok: false, error: 'too-large' }
+			}
+			chunks.push(value)
+		}
+	} catch (cause) {
+		await reader.cancel().catch(() => {})
+		return { ok: false, error: 'read', cause }
+	}
+	const bytes = new Uint8Array(size)
+	let offset = 0
+	for (const chunk of chunks) {
+		bytes.set(chunk, offset)
+		offset += chunk.byteLength
+	}
+	return { ok: true, value: new TextDecoder().decode(bytes) }
+}

@@ -1,0 +1,605 @@
+/**
+ * The Flux deployment ledger in D1 (tables `flux_objects`, `flux_events`, `flux_failures`,
+ * `flux_revisions`, `flux_outcomes`; migration 0003). One event is one `batch()` — a transaction —
+ * whose statements after the object write run only if that write won (its `write_token` is there),
+ * so concurrent events for one object never interleave their read-modify-write.
+ */
+import { type FailureClass, isFailureClass } from '../../domain/flux-classify.ts'
+import { type FluxOutcome, parseRevision } from '../../domain/flux-event.ts'
+import type { FluxFailureSpan, FluxObjectState } from '../../domain/flux-ledger.ts'
+import type {
+	FluxDeploymentObject,
+	FluxDeploymentRecord,
+	FluxEventRecord,
+	FluxLedgerStore,
+	FluxLedgerWrite,
+	ObjectFilter,
+} from '../../domain/flux-store.ts'
+import type { Track } from '../../domain/transitions.ts'
+
+interface ObjectRow {
+	kind: string
+	namespace: string
+	name: string
+	state: FluxObjectState['state']
+	state_at: number | null
+	track: string
+	last_event_at: number
+	last_revision: string | null
+	last_commit: string | null
+	last_reason: string
+	last_message: string
+	failure_class: string | null
+	failing_since: number | null
+	last_good_revision: string | null
+	last_good_commit: string | null
+	last_good_at: number | null
+	events: number
+	version: number
+}
+
+interface EventRow {
+	id: number
+	kind: string
+	namespace: string
+	name: string
+	uid: string | null
+	api_version: string | null
+	severity: string
+	reason: string
+	message: string
+	reporting_controller: string
+	reporting_instance: string | null
+	revision: string | null
+	commit_sha: string | null
+	commit_inferred: number
+	revision_key: string | null
+	outcome: FluxOutcome
+	failure_class: string | null
+	occurred_at: number
+	received_at: number
+	stale: number
+	metadata: string
+}
+
+interface FailureRow {
+	kind: string
+	namespace: string
+	name: string
+	failed_at: number
+	failed_revision: string | null
+	failure_class: string
+	message: string
+	recovered_at: number | null
+	recovered_revision: string | null
+	recover_ms: number | null
+}
+
+interface RevisionRow {
+	id: number
+	revision_key: string
+	revision: string | null
+	commit_sha: string | null
+	first_event_at: number
+	last_event_at: number
+	pushed_at: number | null
+}
+
+interface OutcomeRow {
+	revision_key: string
+	kind: string
+	namespace: string
+	name: string
+	revision: string | null
+	commit_inferred: number
+	outcome: FluxDeploymentObject['outcome']
+	failure_class: string | null
+	message: string | null
+	first_event_at: number
+	last_event_at: number
+	decided_at: number | null
+	succeeded_at: number | null
+	failures: number
+	events: number
+}
+
+const failureClass = (value: string | null): FailureClass | null =>
+	value === null ? null : isFailureClass(value) ? value : 'other'
+
+function toObject(row: ObjectRow): FluxObjectState {
+	return {
+		ref: { kind: row.kind, namespace: row.namespace, name: row.name },
+		state: row.state,
+		stateAt: row.state_at,
+		track: JSON.parse(row.track) as Track,
+		lastEventAt: row.last_event_at,
+		lastRevision: row.last_revision,
+		lastCommit: row.last_commit,
+		lastReason: row.last_reason,
+		lastMessage: row.last_message,
+		failureClass: failureClass(row.failure_class),
+		failingSince: row.failing_since,
+		lastGoodRevision: row.last_good_revision,
+		lastGoodCommit: row.last_good_commit,
+		lastGoodAt: row.last_good_at,
+		events: row.events,
+		version: row.version,
+	}
+}
+
+function toEvent(row: EventRow): FluxEventRecord {
+	return {
+		id: row.id,
+		object: {
+			kind: row.kind,
+			namespace: row.namespace,
+			name: row.name,
+			uid: row.uid,
+			apiVersion: row.api_version,
+		},
+		severity: row.severity,
+		reason: row.reason,
+		message: row.message,
+		reportingController: row.reporting_controller,
+		reportingInstance: row.reporting_instance,
+		metadata: JSON.parse(row.metadata) as Record<string, string>,
+		revision: row.revision === null ? null : parseRevision(row.revision),
+		commitSha: row.commit_sha,
+		commitInferred: row.commit_inferred === 1,
+		outcome: row.outcome,
+		failureClass: failureClass(row.failure_class),
+		occurredAt: row.occurred_at,
+		receivedAt: row.received_at,
+		revisionKey: row.revision_key,
+		stale: row.stale === 1,
+	}
+}
+
+function toSpan(row: FailureRow): FluxFailureSpan {
+	return {
+		ref: { kind: row.kind, namespace: row.namespace, name: row.name },
+		failedAt: row.failed_at,
+		failedRevision: row.failed_revision,
+		failureClass: failureClass(row.failure_class) ?? 'other',
+		message: row.message,
+		recoveredAt: row.recovered_at,
+		recoveredRevision: row.recovered_revision,
+		recoverMs: row.recover_ms,
+	}
+}
+
+function toOutcome(row: OutcomeRow): FluxDeploymentObject {
+	return {
+		ref: { kind: row.kind, namespace: row.namespace, name: row.name },
+		revision: row.revision,
+		commitInferred: row.commit_inferred === 1,
+		outcome: row.outcome,
+		failureClass: failureClass(row.failure_class),
+		message: row.message,
+		firstEventAt: row.first_event_at,
+		lastEventAt: row.last_event_at,
+		decidedAt: row.decided_at,
+		succeededAt: row.succeeded_at,
+		failures: row.failures,
+		events: row.events,
+	}
+}
+
+/** `AND` clauses for an object filter over a table alias; pushes the bound values. */
+function objectClause(alias: string, filter: ObjectFilter, binds: unknown[]): string {
+	let sql = ` AND ${alias}.name = ?`
+	binds.push(filter.name)
+	if (filter.namespace !== undefined) {
+		sql += ` AND ${alias}.namespace = ?`
+		binds.push(filter.namespace)
+	}
+	if (filter.kind !== undefined) {
+		sql += ` AND ${alias}.kind = ?`
+		binds.push(filter.kind)
+	}
+	return sql
+}
+
+const COMMIT_PREFIX = /^[0-9a-f]{7,40}$/
+
+// Binds ?1..?4 in every statement of a write: the object's key and this write's token.
+const WON =
+	'EXISTS (SELECT 1 FROM flux_objects WHERE kind = ?1 AND namespace = ?2 AND name = ?3 AND write_token = ?4)'
+
+/** D1-backed FluxLedgerStore. */
+export function d1FluxLedger(db: D1Database): FluxLedgerStore {
+	function statements(write: FluxLedgerWrite, token: string): D1PreparedStatement[] {
+		const o = write.object
+		const e = write.event
+		const key = [o.ref.kind, o.ref.namespace, o.ref.name, token] as const
+		const objectValues = [
+			o.state,
+			o.stateAt,
+			JSON.stringify(o.track),
+			o.lastEventAt,
+			o.lastRevision,
+			o.lastCommit,
+			o.lastReason,
+			o.lastMessage,
+			o.failureClass,
+			o.failingSince,
+			o.lastGoodRevision,
+			o.lastGoodCommit,
+			o.lastGoodAt,
+			o.events,
+		]
+		const out: D1PreparedStatement[] = []
+		out.push(
+			write.expectedVersion === null
+				? db
+						.prepare(
+							`INSERT INTO flux_objects (kind, namespace, name, write_token, state, state_at, track, last_event_at,
+								last_revision, last_commit, last_reason, last_message, failure_class, failing_since,
+								last_good_revision, last_good_commit, last_good_at, events, version)
+							 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 1)`,
+						)
+						.bind(...key, ...objectValues)
+				: db
+						.prepare(
+							`UPDATE flux_objects SET write_token = ?4, state = ?5, state_at = ?6, track = ?7, last_event_at = ?8,
+								last_revision = ?9, last_commit = ?10, last_reason = ?11, last_message = ?12, failure_class = ?13,
+								failing_since = ?14, last_good_revision = ?15, last_good_commit = ?16, last_good_at = ?17,
+								events = ?18, version = version + 1
+							 WHERE kind = ?1 AND namespace = ?2 AND name = ?3 AND version = ?19`,
+						)
+						.bind(...key, ...objectValues, write.expectedVersion),
+		)
+		out.push(
+			db
+				.prepare(
+					`INSERT INTO flux_events (kind, namespace, name, body_hash, uid, api_version, severity, reason, message,
+						reporting_controller, reporting_instance, revision, commit_sha, commit_inferred, revision_key, outcome,
+						failure_class, occurred_at, received_at, stale, metadata, body)
+					 SELECT ?1, ?2, ?3, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23
+					 WHERE ${WON} RETURNING id`,
+				)
+				.bind(
+					...key,
+					write.bodyHash,
+					e.object.uid,
+					e.object.apiVersion,
+					e.severity,
+					e.reason,
+					e.message,
+					e.reportingController,
+					e.reportingInstance,
+					e.revision?.raw ?? null,
+					e.commitSha,
+					e.commitInferred ? 1 : 0,
+					write.revisionKey,
+					e.outcome,
+					e.failureClass,
+					e.occurredAt,
+					e.receivedAt,
+					write.stale ? 1 : 0,
+					JSON.stringify(e.metadata),
+					write.rawBody,
+				),
+		)
+		if (write.span?.kind === 'open') {
+			const s = write.span.span
+			out.push(
+				db
+					.prepare(
+						`INSERT INTO flux_failures (kind, namespace, name, failed_at, failed_revision, failure_class, message)
+						 SELECT ?1, ?2, ?3, ?5, ?6, ?7, ?8 WHERE ${WON}`,
+					)
+					.bind(...key, s.failedAt, s.failedRevision, s.failureClass, s.message),
+			)
+		} else if (write.span?.kind === 'close') {
+			out.push(
+				db
+					.prepare(
+						`UPDATE flux_failures SET recovered_at = ?5, recovered_revision = ?6, recover_ms = MAX(0, ?5 - failed_at)
+						 WHERE id = (SELECT id FROM flux_failures WHERE kind = ?1 AND namespace = ?2 AND name = ?3
+							AND recovered_at IS NULL ORDER BY failed_at DESC, id DESC LIMIT 1)
+							AND ${WON}`,
+					)
+					.bind(...key, write.span.recoveredAt, write.span.recoveredRevision),
+			)
+		}
+		if (write.revisionKey !== null) {
+			// A git revision names the deployment best; an inferred commit has no revision of its own.
+			const revision = e.commitInferred ? null : (e.revision?.raw ?? null)
+			out.push(
+				db
+					.prepare(
+						`INSERT INTO flux_revisions (revision_key, revision, commit_sha, first_event_at, last_event_at)
+						 SELECT ?5, ?6, ?7, ?8, ?8 WHERE ${WON}
+						 ON CONFLICT (revision_key) DO UPDATE SET
+							revision = CASE WHEN flux_revisions.revision IS NULL OR (flux_revisions.commit_sha IS NOT NULL
+								AND flux_revisions.revision NOT LIKE '%' || flux_revisions.commit_sha)
+								THEN COALESCE(excluded.revision, flux_revisions.revision) ELSE flux_revisions.revision END,
+							commit_sha = COALESCE(flux_revisions.commit_sha, excluded.commit_sha),
+							first_event_at = MIN(flux_revisions.first_event_at, excluded.first_event_at),
+							last_event_at = MAX(flux_revisions.last_event_at, excluded.last_event_at)`,
+					)
+					.bind(...key, write.revisionKey, revision, e.commitSha, e.occurredAt),
+			)
+			const decisive = e.outcome !== 'progress'
+			out.push(
+				db
+					.prepare(
+						`INSERT INTO flux_outcomes (revision_key, kind, namespace, name, revision, commit_inferred, outcome,
+							failure_class, message, first_event_at, last_event_at, decided_at, succeeded_at, failures, events)
+						 SELECT ?5, ?1, ?2, ?3, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14, 1 WHERE ${WON}
+						 ON CONFLICT (revision_key, kind, namespace, name) DO UPDATE SET
+							revision = CASE WHEN excluded.last_event_at >= flux_outcomes.last_event_at
+								THEN COALESCE(excluded.revision, flux_outcomes.revision) ELSE flux_outcomes.revision END,
+							commit_inferred = MIN(flux_outcomes.commit_inferred, excluded.commit_inferred),
+							outcome = CASE WHEN excluded.decided_at IS NOT NULL AND (flux_outcomes.decided_at IS NULL
+								OR excluded.decided_at >= flux_outcomes.decided_at) THEN excluded.outcome ELSE flux_outcomes.outcome END,
+							failure_class = CASE WHEN excluded.decided_at IS NOT NULL AND (flux_outcomes.decided_at IS NULL
+								OR excluded.decided_at >= flux_outcomes.decided_at) THEN excluded.failure_class ELSE flux_outcomes.failure_class END,
+							message = CASE WHEN excluded.decided_at IS NOT NULL AND (flux_outcomes.decided_at IS NULL
+								OR excluded.decided_at >= flux_outcomes.decided_at) THEN excluded.message ELSE flux_outcomes.message END,
+							decided_at = CASE WHEN excluded.decided_at IS NOT NULL AND (flux_outcomes.decided_at IS NULL
+								OR excluded.decided_at >= flux_outcomes.decided_at) THEN excluded.decided_at ELSE flux_outcomes.decided_at END,
+							first_event_at = MIN(flux_outcomes.first_event_at, excluded.first_event_at),
+							last_event_at = MAX(flux_outcomes.last_event_at, excluded.last_event_at),
+							succeeded_at = CASE WHEN excluded.succeeded_at IS NULL THEN flux_outcomes.succeeded_at
+								WHEN flux_outcomes.succeeded_at IS NULL THEN excluded.succeeded_at
+								ELSE MIN(flux_outcomes.succeeded_at, excluded.succeeded_at) END,
+							failures = flux_outcomes.failures + excluded.failures,
+							events = flux_outcomes.events + 1`,
+					)
+					.bind(
+						...key,
+						write.revisionKey,
+						e.revision?.raw ?? null,
+						e.commitInferred ? 1 : 0,
+						decisive ? e.outcome : 'pending',
+						e.failureClass,
+						e.outcome === 'failure' ? e.message.slice(0, 2000) : null,
+						e.occurredAt,
+						decisive ? e.occurredAt : null,
+						e.outcome === 'success' ? e.occurredAt : null,
+						e.outcome === 'failure' ? 1 : 0,
+					),
+			)
+		}
+		return out
+	}
+
+	async function findEvent(bodyHash: string) {
+		const row = await db
+			.prepare('SELECT id FROM flux_events WHERE body_hash = ?1')
+			.bind(bodyHash)
+			.first<{ id: number }>()
+		return row ?? undefined
+	}
+
+	return {
+		findEvent,
+		async getObject(ref) {
+			const row = await db
+				.prepare('SELECT * FROM flux_objects WHERE kind = ?1 AND namespace = ?2 AND name = ?3')
+				.bind(ref.kind, ref.namespace, ref.name)
+				.first<ObjectRow>()
+			return row ? toObject(row) : undefined
+		},
+		async latestKustomizationCommit(at) {
+			const row = await db
+				.prepare(
+					`SELECT commit_sha FROM flux_events
+					 WHERE kind = 'Kustomization' AND commit_sha IS NOT NULL AND commit_inferred = 0 AND occurred_at <= ?1
+						AND outcome IN ('success', 'progress')
+					 ORDER BY occurred_at DESC, id DESC LIMIT 1`,
+				)
+				.bind(at)
+				.first<{ commit_sha: string }>()
+			return row?.commit_sha
+		},
+		async record(write) {
+			const token = crypto.randomUUID()
+			let results: D1Result<{ id: number }>[]
+			try {
+				results = await db.batch<{ id: number }>(statements(write, token))
+			} catch (e) {
+				// The batch rolled back whole. A unique violation is either a concurrent identical
+				// send (duplicate) or a concurrent first event for the same object (retry).
+				const message = e instanceof Error ? e.message : String(e)
+				if (!/UNIQUE constraint failed/i.test(message)) {
+					throw e
+				}
+				const existing = await findEvent(write.bodyHash)
+				if (existing) {
+					return { kind: 'duplicate', eventId: existing.id }
+				}
+				if (/flux_objects/.test(message)) {
+					return { kind: 'conflict' }
+				}
+				throw e
+			}
+			const id = results[1]?.results[0]?.id
+			return id === undefined ? { kind: 'conflict' } : { kind: 'recorded', eventId: id }
+		},
+		async listEvents(q) {
+			const binds: unknown[] = []
+			let sql = 'SELECT * FROM flux_events e WHERE 1 = 1'
+			const add = (clause: string, value: unknown) => {
+				sql += ` AND ${clause}`
+				binds.push(value)
+			}
+			if (q.before !== undefined) {
+				add('e.id < ?', q.before)
+			}
+			if (q.kind !== undefined) {
+				add('e.kind = ?', q.kind)
+			}
+			if (q.namespace !== undefined) {
+				add('e.namespace = ?', q.namespace)
+			}
+			if (q.name !== undefined) {
+				add('e.name = ?', q.name)
+			}
+			if (q.severity !== undefined) {
+				add('e.severity = ?', q.severity)
+			}
+			if (q.failureClass !== undefined) {
+				add('e.failure_class = ?', q.failureClass)
+			}
+			if (q.outcome !== undefined) {
+				add('e.outcome = ?', q.outcome)
+			}
+			if (q.revision !== undefined) {
+				if (COMMIT_PREFIX.test(q.revision)) {
+					sql += ` AND (e.revision = ? OR e.commit_sha LIKE ? || '%')`
+					binds.push(q.revision, q.revision)
+				} else {
+					add('e.revision = ?', q.revision)
+				}
+			}
+			sql += ' ORDER BY e.id DESC LIMIT ?'
+			binds.push(q.limit)
+			const { results } = await db
+				.prepare(sql)
+				.bind(...binds)
+				.all<EventRow>()
+			return results.map(toEvent)
+		},
+		async listDeployments(q) {
+			const binds: unknown[] = [`refs/heads/${q.branch}`]
+			// The push that carried the commit: the first one to the tracked branch, else the first at all
+			// (a commit pushed to a branch and fast-forwarded into the tracked one keeps its sha).
+			let sql = `SELECT r.*, COALESCE(
+					(SELECT MIN(d.received_at) FROM github_deliveries d WHERE d.after_sha = r.commit_sha AND d.event = 'push' AND d.ref = ?),
+					(SELECT MIN(d.received_at) FROM github_deliveries d WHERE d.after_sha = r.commit_sha AND d.event = 'push')
+				) AS pushed_at
+				FROM flux_revisions r WHERE 1 = 1`
+			if (q.before !== undefined) {
+				sql += ' AND r.id < ?'
+				binds.push(q.before)
+			}
+			if (q.commit !== undefined) {
+				sql += ` AND (r.revision_key = ? OR r.commit_sha LIKE ? || '%')`
+				binds.push(q.commit, q.commit)
+			}
+			const outcomeIn = (condition: string, extra = '') =>
+				`EXISTS (SELECT 1 FROM flux_outcomes o WHERE o.revision_key = r.revision_key AND ${condition}${extra})`
+			if (q.object) {
+				const objectBinds: unknown[] = []
+				const clause = objectClause('o', q.object, objectBinds)
+				// With an object, the status filter is that object's outcome at the revision.
+				const wanted = { succeeded: 'success', failed: 'failure', in_progress: 'pending' }
+				const condition = q.status ? `o.outcome = '${wanted[q.status]}'` : '1 = 1'
+				sql += ` AND ${outcomeIn(condition, clause)}`
+				binds.push(...objectBinds)
+			} else if (q.status === 'failed') {
+				sql += ` AND ${outcomeIn("o.outcome = 'failure'")}`
+			} else if (q.status === 'succeeded') {
+				sql += ` AND ${outcomeIn("o.outcome = 'success'")} AND NOT ${outcomeIn("o.outcome != 'success'")}`
+			} else if (q.status === 'in_progress') {
+				sql += ` AND NOT ${outcomeIn("o.outcome = 'failure'")} AND ${outcomeIn("o.outcome = 'pending'")}`
+			}
+			sql += ' ORDER BY r.id DESC LIMIT ?'
+			binds.push(q.limit)
+			const { results: revisions } = await db
+				.prepare(sql)
+				.bind(...binds)
+				.all<RevisionRow>()
+			if (revisions.length === 0) {
+				return []
+			}
+			const { results: outcomes } = await db
+				.prepare(
+					`SELECT * FROM flux_outcomes WHERE revision_key IN (SELECT value FROM json_each(?1))
+					 ORDER BY kind, namespace, name`,
+				)
+				.bind(JSON.stringify(revisions.map((r) => r.revision_key)))
+				.all<OutcomeRow>()
+			const byKey = new Map<string, FluxDeploymentObject[]>()
+			for (const row of outcomes) {
+				const list = byKey.get(row.revision_key) ?? []
+				list.push(toOutcome(row))
+				byKey.set(row.revision_key, list)
+			}
+			return revisions.map(
+				(r): FluxDeploymentRecord => ({
+					id: r.id,
+					revisionKey: r.revision_key,
+					revision: r.revision,
+					commitSha: r.commit_sha,
+					firstEventAt: r.first_event_at,
+					lastEventAt: r.last_event_at,
+					pushedAt: r.pushed_at,
+					objects: byKey.get(r.revision_key) ?? [],
+				}),
+			)
+		},
+		async listObjects(q) {
+			const binds: unknown[] = []
+			let sql = 'SELECT * FROM flux_objects o WHERE 1 = 1'
+			for (const [column, value] of [
+				['kind', q.kind],
+				['namespace', q.namespace],
+				['name', q.name],
+				['state', q.state],
+			] as const) {
+				if (value !== undefined) {
+					sql += ` AND o.${column} = ?`
+					binds.push(value)
+				}
+			}
+			sql += " ORDER BY o.state = 'failing' DESC, o.kind, o.namespace, o.name LIMIT ?"
+			binds.push(q.limit)
+			const { results } = await db
+				.prepare(sql)
+				.bind(...binds)
+				.all<ObjectRow>()
+			if (results.length === 0) {
+				return []
+			}
+			const keys = results.map((r) => [r.kind, r.namespace, r.name])
+			const { results: spans } = await db
+				.prepare(
+					`SELECT * FROM (
+						SELECT f.*, ROW_NUMBER() OVER (PARTITION BY f.kind, f.namespace, f.name ORDER BY f.failed_at DESC, f.id DESC) AS n
+						FROM flux_failures f JOIN json_each(?1) k
+							ON f.kind = json_extract(k.value, '$[0]') AND f.namespace = json_extract(k.value, '$[1]')
+							AND f.name = json_extract(k.value, '$[2]')
+					) WHERE n <= 10 ORDER BY failed_at DESC`,
+				)
+				.bind(JSON.stringify(keys))
+				.all<FailureRow>()
+			return results.map((row) => ({
+				...toObject(row),
+				recentFailures: spans
+					.filter(
+						(s) => s.kind === row.kind && s.namespace === row.namespace && s.name === row.name,
+					)
+					.map(toSpan),
+			}))
+		},
+		async outcomeCounts(since, object) {
+			const binds: unknown[] = [since]
+			let sql = `SELECT o.kind, o.namespace, o.name, SUM(o.outcome = 'success') AS successes,
+					SUM(o.outcome = 'failure') AS failures
+				FROM flux_outcomes o WHERE o.decided_at >= ? AND o.outcome IN ('success', 'failure')`
+			if (object) {
+				sql += objectClause('o', object, binds)
+			}
+			sql += ' GROUP BY o.kind, o.namespace, o.name ORDER BY o.kind, o.namespace, o.name'
+			const { results } = await db
+				.prepare(sql)
+				.bind(...binds)
+				.all<{
+					kind: string
+					namespace: string
+					name: string
+					successes: number
+					failures: number
+				}>()
+			return results.map((r) => ({
+				ref: { kind: r.kind, namespace: r.namespace, name: r.name },
+				successes: r.successes,
+				failures: r.failures,
+			}))
+		},
+	}
+}
