@@ -153,6 +153,100 @@ export const STEPS: Step[] = [
 			)
 		},
 	},
+	{
+		title: 'Flux: a HelmRelease fails on an ownership conflict, then recovers',
+		async run(stack, say) {
+			const commit = (await stack.api<{ items: ApiRun[] }>('/api/runs?limit=1&trigger=push'))
+				.items[0]?.commitSha
+			check(commit, 'no pushed commit to deploy')
+			const now = Date.now()
+			const event = (spec: {
+				kind: string
+				namespace: string
+				name: string
+				severity: string
+				reason: string
+				message: string
+				metadata: Record<string, string>
+				controller: string
+				at: number
+			}) => ({
+				involvedObject: {
+					kind: spec.kind,
+					namespace: spec.namespace,
+					name: spec.name,
+					uid: `uid-${spec.name}`,
+				},
+				severity: spec.severity,
+				timestamp: new Date(spec.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+				message: spec.message,
+				reason: spec.reason,
+				metadata: spec.metadata,
+				reportingController: spec.controller,
+				reportingInstance: `${spec.controller}-local`,
+			})
+			const events = [
+				event({
+					kind: 'Kustomization',
+					namespace: 'flux-system',
+					name: 'apps',
+					severity: 'info',
+					reason: 'ReconciliationSucceeded',
+					message: 'Reconciliation finished in 2.1s, next run in 10m0s',
+					metadata: { revision: `main@sha1:${commit}` },
+					controller: 'kustomize-controller',
+					at: now - 60_000,
+				}),
+				event({
+					kind: 'HelmRelease',
+					namespace: 'apps',
+					name: 'label-studio',
+					severity: 'error',
+					reason: 'InstallFailed',
+					message:
+						'Helm install failed for release apps/label-studio with chart label-studio@1.4.0: Unable to continue with install: ServiceAccount "label-studio" in namespace "apps" exists and cannot be imported into the current release: invalid ownership metadata; annotation validation error: missing key "meta.helm.sh/release-name": must be set to "label-studio"',
+					metadata: { revision: '1.4.0' },
+					controller: 'helm-controller',
+					at: now - 50_000,
+				}),
+				event({
+					kind: 'HelmRelease',
+					namespace: 'apps',
+					name: 'label-studio',
+					severity: 'info',
+					reason: 'InstallSucceeded',
+					message:
+						'Helm install succeeded for release apps/label-studio.v1 with chart label-studio@1.4.0',
+					metadata: { revision: '1.4.0' },
+					controller: 'helm-controller',
+					at: now - 10_000,
+				}),
+			]
+			for (const e of events) {
+				const status = await stack.fluxEvent(e)
+				say(
+					`    ${String((e.involvedObject as { kind: string }).kind).padEnd(13)} ${e.reason.padEnd(24)} → ${status}`,
+				)
+				check(status === 202, `Flux event answered ${status}, expected 202`)
+			}
+			const again = await stack.fluxEvent(events[1] as Record<string, unknown>)
+			say(`    the same failure retried by Flux → ${again} (counted once)`)
+			const failures = await stack.api<{ items: { class: string | null; hint: string | null }[] }>(
+				'/api/events?outcome=failure&limit=1',
+			)
+			say(`    classified as ${failures.items[0]?.class}: ${failures.items[0]?.hint}`)
+			check(
+				failures.items[0]?.class === 'helm-ownership-conflict',
+				'the failure was not classified as a Helm ownership conflict',
+			)
+			const rate = await stack.api<{
+				overall: { rate: number | null; successes: number; total: number }
+			}>('/api/deployments/success-rate?window=1d')
+			say(
+				`    success rate today: ${rate.overall.rate === null ? '—' : `${Math.round(rate.overall.rate * 100)}%`} (${rate.overall.successes} of ${rate.overall.total})`,
+			)
+		},
+	},
 ]
 
 async function main() {

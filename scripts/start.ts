@@ -137,9 +137,10 @@ async function main() {
 	const secrets = localSecrets()
 	const env = workerEnv(secrets)
 	mkdirSync(STATE_DIR, { recursive: true })
-	// wrangler itself reads CF_API_BASE_URL from its environment (its own API endpoint), so that one
-	// reaches the Worker as a --var and never through the env file wrangler loads into process.env.
-	const { CF_API_BASE_URL, ...fileEnv } = env
+	// Two values go as --var instead of through the env file: wrangler itself reads CF_API_BASE_URL
+	// from its environment (its own API endpoint), and an env file only feeds secrets that
+	// wrangler.toml lists as required, which the optional ALERT_WEBHOOK_URL is not.
+	const { CF_API_BASE_URL, ALERT_WEBHOOK_URL, ...fileEnv } = env
 	const envFile = join(STATE_DIR, 'worker.env')
 	writeFileSync(
 		envFile,
@@ -205,6 +206,8 @@ async function main() {
 			envFile,
 			'--var',
 			`CF_API_BASE_URL:${CF_API_BASE_URL}`,
+			'--var',
+			`ALERT_WEBHOOK_URL:${ALERT_WEBHOOK_URL}`,
 			'--test-scheduled',
 			'--show-interactive-dev-session=false',
 			'--log-level',

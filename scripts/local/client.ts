@@ -2,6 +2,7 @@
  * @module A small client for the running local stack (the demo and the end-to-end tests use it):
  * the admin API, the stand-ins' control APIs, and firing a cron trigger.
  */
+import { createHmac } from 'node:crypto'
 import type { LocalSecrets } from './stack.ts'
 import { REPOSITORY, URLS } from './stack.ts'
 
@@ -75,6 +76,24 @@ export class LocalStack {
 			headers: { authorization: `Bearer ${this.secrets.githubToken}` },
 		})
 		return (await res.json()) as { context: string; state: string; description: string }[]
+	}
+
+	/** Sends one Flux event the way notification-controller's generic-hmac Provider does; returns the status. */
+	async fluxEvent(event: Record<string, unknown>): Promise<number> {
+		const body = JSON.stringify(event)
+		const signature = createHmac('sha256', this.secrets.fluxWebhookSecret)
+			.update(body)
+			.digest('hex')
+		const res = await fetch(`${URLS.worker}/webhooks/flux`, {
+			method: 'POST',
+			headers: {
+				'content-type': 'application/json',
+				'gotk-component': String(event.reportingController),
+				'x-signature': `sha256=${signature}`,
+			},
+			body,
+		})
+		return res.status
 	}
 
 	/** Fires a cron trigger the way Cloudflare would. */

@@ -2,6 +2,8 @@
  * @module What the dashboard shows, gathered in one place so the page is one request: edge status,
  * the tunnel and split-tunnel tables from the newest plan (with drift marked), and recent runs.
  */
+import { type Rate, successRate } from '../domain/flux-ledger.ts'
+import type { DailyOutcomes, FluxDeploymentRecord, FluxEventRecord } from '../domain/flux-store.ts'
 import type { Change, ResourcePlan, SplitTunnelPlan, TunnelPlan } from '../domain/plan.ts'
 import { entryKey, ruleKey } from '../domain/plan.ts'
 import type { Run } from '../domain/ports.ts'
@@ -44,11 +46,32 @@ export interface DashboardView {
 	runs: Run[]
 	/** The newest run that changed something or was refused: the "last diff". */
 	lastDiff: Run | undefined
+	flux: FluxView
 }
+
+/** Deployments as Flux reported them. */
+export interface FluxView {
+	/** Success rate over the last 7 days. */
+	rate: Rate
+	/** Decided outcomes per day over the last 14 days, for the chart. */
+	daily: DailyOutcomes[]
+	deployments: FluxDeploymentRecord[]
+	failures: FluxEventRecord[]
+}
+
+const DAY = 24 * 60 * 60 * 1000
 
 /** Gathers the dashboard. */
 export async function dashboardView(deps: Deps): Promise<DashboardView> {
-	const [status, runs] = await Promise.all([edgeStatus(deps), deps.runs.list({ limit: 15 })])
+	const now = deps.now()
+	const [status, runs, counts, daily, deployments, failures] = await Promise.all([
+		edgeStatus(deps),
+		deps.runs.list({ limit: 15 }),
+		deps.fluxLedger.outcomeCounts(now - 7 * DAY),
+		deps.fluxLedger.dailyOutcomes(Math.floor(now / DAY) * DAY - 13 * DAY),
+		deps.fluxLedger.listDeployments({ limit: 8, branch: deps.source.branch }),
+		deps.fluxLedger.listEvents({ limit: 8, outcome: 'failure' }),
+	])
 	const planned = runs.find(
 		(r) => !r.dryRun && r.status !== 'queued' && r.status !== 'running' && plans(r).length > 0,
 	)
@@ -62,6 +85,7 @@ export async function dashboardView(deps: Deps): Promise<DashboardView> {
 		include: split && planned ? includeTable(split, planned.id, applied) : undefined,
 		runs,
 		lastDiff: runs.find((r) => plans(r).some((p) => p.changes.length > 0 || p.refusals.length > 0)),
+		flux: { rate: successRate(counts).overall, daily, deployments, failures },
 	}
 }
 

@@ -105,6 +105,14 @@ export interface EventQuery {
 	revision?: string | undefined
 }
 
+/** Decided outcomes of one UTC day. */
+export interface DailyOutcomes {
+	/** Start of the day, Unix ms. */
+	day: number
+	successes: number
+	failures: number
+}
+
 /** Filters of the object list. */
 export interface ObjectQuery {
 	kind?: string | undefined
@@ -128,6 +136,8 @@ export interface FluxLedgerStore {
 	listObjects(
 		query: ObjectQuery,
 	): Promise<(FluxObjectState & { recentFailures: FluxFailureSpan[] })[]>
+	/** Per UTC day since `since`: decided successes and failures (for the success-rate chart). */
+	dailyOutcomes(since: number): Promise<DailyOutcomes[]>
 	/** Per object: decided outcomes (object × revision) whose deciding event is at or after `since`. */
 	outcomeCounts(since: number, object?: ObjectFilter): Promise<OutcomeCount[]>
 }

@@ -576,6 +576,18 @@ export function d1FluxLedger(db: D1Database): FluxLedgerStore {
 					.map(toSpan),
 			}))
 		},
+		async dailyOutcomes(since) {
+			const { results } = await db
+				.prepare(
+					`SELECT (decided_at / 86400000) * 86400000 AS day, SUM(outcome = 'success') AS successes,
+						SUM(outcome = 'failure') AS failures
+					 FROM flux_outcomes WHERE decided_at >= ?1 AND outcome IN ('success', 'failure')
+					 GROUP BY day ORDER BY day`,
+				)
+				.bind(since)
+				.all<{ day: number; successes: number; failures: number }>()
+			return results
+		},
 		async outcomeCounts(since, object) {
 			const binds: unknown[] = [since]
 			let sql = `SELECT o.kind, o.namespace, o.name, SUM(o.outcome = 'success') AS successes,

@@ -6,6 +6,7 @@ import { raw } from 'hono/html'
 import type { DashboardView, IncludeRow, IngressRow } from '../../app/dashboard.ts'
 import type { Change, ChangeCause } from '../../domain/plan.ts'
 import type { Run } from '../../domain/ports.ts'
+import { DeploymentsSection } from './deployments.tsx'
 import { Layout } from './layout.tsx'
 
 const CAUSE: Record<ChangeCause, string> = {
@@ -252,7 +253,11 @@ for (const button of document.querySelectorAll('button[data-action]')) {
 `
 
 /** The whole page. */
-export function DashboardPage(props: { view: DashboardView; lastDiffText: string | null }) {
+export function DashboardPage(props: {
+	view: DashboardView
+	lastDiffText: string | null
+	now: number
+}) {
 	const { view } = props
 	const state = overall(view)
 	return (
@@ -354,6 +359,11 @@ export function DashboardPage(props: { view: DashboardView; lastDiffText: string
 					) : (
 						<p class="muted">Nothing has changed yet.</p>
 					)}
+				</section>
+
+				<section aria-labelledby="deployments-heading">
+					<h2 id="deployments-heading">Deployments (Flux)</h2>
+					<DeploymentsSection flux={view.flux} now={props.now} />
 				</section>
 
 				<section aria-labelledby="runs-heading">

@@ -21,7 +21,13 @@ export const pageRoutes = new Hono<AppEnv>()
 	.use('/runs/*', requireAdmin())
 	.get('/', async (c) => {
 		const view = await dashboardView(c.var.deps)
-		return c.html(<DashboardPage view={view} lastDiffText={planText(view.lastDiff?.plan)} />)
+		return c.html(
+			<DashboardPage
+				view={view}
+				lastDiffText={planText(view.lastDiff?.plan)}
+				now={c.var.deps.now()}
+			/>,
+		)
 	})
 	.get('/runs/:id{[0-9]+}', async (c) => {
 		const id = Number(c.req.param('id'))
