@@ -14,6 +14,7 @@ import type {
 	EgressPlan,
 	EgressReport,
 	EgressTarget,
+	ReportedTarget,
 	SkippedTarget,
 } from '../domain/egress-model.ts'
 import {
@@ -81,8 +82,9 @@ export interface EgressCheckResult extends JobResult {
 }
 
 /** The cron job. */
-export function checkEgressJob(deps: Deps): Promise<EgressCheckResult> {
-	return checkEgress(deps)
+export async function checkEgressJob(deps: Deps): Promise<JobResult> {
+	const { outcome, detail } = await checkEgress(deps)
+	return { outcome, detail }
 }
 
 /** Runs one egress check. Never throws for an agent, target or desired-state failure. */
@@ -156,20 +158,15 @@ export async function checkEgress(
 		now: startedAt,
 		policy: options.policy,
 	})
-	const verdicts = new Map<string, EgressVerdict>(
-		targets.map((t) => [
-			t.name,
-			classifyTarget(t, observation.cells, edgeResults.get(t.name) ?? null),
-		]),
-	)
+	const reported: ReportedTarget[] = targets.map((t) => {
+		const edgeResult = edgeResults.get(t.name) ?? null
+		return { ...t, edgeResult, verdict: classifyTarget(t, observation.cells, edgeResult) }
+	})
+	const verdicts = new Map<string, EgressVerdict>(reported.map((t) => [t.name, t.verdict]))
 	const reportedNodes = answer.ok ? answer.value.nodes.map((n) => n.node) : []
 	const expectations = evaluateExpectations(source.plan.expect, observation.cells, reportedNodes)
 	const report: EgressReport = {
-		targets: targets.map((t) => ({
-			...t,
-			edgeResult: edgeResults.get(t.name) ?? null,
-			verdict: verdicts.get(t.name) as EgressVerdict,
-		})),
+		targets: reported,
 		skipped,
 		nodes: observation.nodes,
 		expectations,

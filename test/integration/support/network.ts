@@ -42,7 +42,9 @@ export function useEdge(
 	const github = createGitHubStandin({ webhook: { secret: 'test-github-webhook-secret' } })
 	const receiver: ReceivedCall[] = []
 	const alerts: string[] = []
+	// A file's own handlers come first, so they override the defaults below.
 	const base = [
+		...(options.handlers ?? []),
 		...cloudflareStandinHandlers(cloudflare),
 		...githubStandinHandlers(github),
 		// Bodies are read here: I/O objects cannot cross from the queue consumer's context into the test's.
@@ -60,7 +62,6 @@ export function useEdge(
 			({ request }) => new URL(request.url).hostname === '127.0.0.1',
 			() => passthrough(),
 		),
-		...(options.handlers ?? []),
 	]
 	const network = defineNetwork({
 		sources: [new InterceptorSource({ interceptors: [new FetchInterceptor()] })],
