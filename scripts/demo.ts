@@ -14,6 +14,54 @@ export interface Step {
 const ACCOUNT = '0123456789abcdef0123456789abcdef'
 const TUNNEL = '6ff4dfd7-2b77-4a4f-84d9-3241bea658dc'
 const DRIFT_CRON = '*/5 * * * *'
+const EGRESS_CRON = '2-59/5 * * * *'
+
+interface EgressApi {
+	check: { id: number; status: string } | null
+	targets: {
+		name: string
+		source: string
+		hostnames: string[]
+		verdict: { kind: string; text: string }
+	}[]
+	cells: {
+		node: string
+		target: string
+		observed: string
+		error: string | null
+		latencyMs: number | null
+	}[]
+	expectations: { status: string; text: string }[]
+	openOutages: { node: string; target: string }[]
+}
+
+/** Fires the egress cron and waits for the check it starts. */
+async function checkEgress(stack: LocalStack): Promise<EgressApi> {
+	const before = (await stack.api<EgressApi>('/api/egress')).check?.id ?? 0
+	await stack.cron(EGRESS_CRON)
+	const until = Date.now() + 30_000
+	for (;;) {
+		const view = await stack.api<EgressApi>('/api/egress')
+		if (view.check && view.check.id > before && view.check.status !== 'running') {
+			return view
+		}
+		if (Date.now() > until) {
+			throw new Error('the egress check did not finish within 30 s')
+		}
+		await new Promise((r) => setTimeout(r, 250))
+	}
+}
+
+function showTarget(view: EgressApi, target: string, say: (line: string) => void) {
+	const cells = view.cells.filter((c) => c.target === target)
+	say(
+		`    ${target}: ${cells.map((c) => `${c.node} ${c.observed === 'ok' ? `✓ ${c.latencyMs} ms` : `✗ ${c.error ?? c.observed}`}`).join(' · ')}`,
+	)
+	const verdict = view.targets.find((t) => t.name === target)?.verdict
+	if (verdict) {
+		say(`      → ${verdict.text}`)
+	}
+}
 
 /** Fails the step with a message a reader of the demo understands. */
 function check(condition: unknown, message: string): asserts condition {
@@ -68,7 +116,15 @@ export const STEPS: Step[] = [
 			)
 			check(statuses[0]?.state === 'success', 'expected a success commit status')
 			say(
-				'  Cloudflare accepted it — nothing there knows the port is wrong. The ingress-target check will.',
+				'  Cloudflare accepted it — nothing there knows the port is wrong. The ingress-target check does:',
+			)
+			const view = await checkEgress(stack)
+			const label = view.targets.find((t) => t.hostnames.includes('label.example.com'))
+			check(label, 'no ingress target was derived for label.example.com')
+			showTarget(view, label.name, say)
+			check(
+				view.cells.filter((c) => c.target === label.name).every((c) => c.observed === 'failing'),
+				'the wrong port was not flagged on every node',
 			)
 		},
 	},
@@ -89,6 +145,14 @@ export const STEPS: Step[] = [
 			)
 			say(`    Cloudflare now routes label.example.com → ${rule?.service}`)
 			check(rule?.service === RIGHT, 'the tunnel does not route to the fixed service')
+			const view = await checkEgress(stack)
+			const label = view.targets.find((t) => t.hostnames.includes('label.example.com'))
+			check(label, 'no ingress target was derived for label.example.com')
+			showTarget(view, label.name, say)
+			check(
+				view.cells.filter((c) => c.target === label.name).every((c) => c.observed === 'ok'),
+				'Label Studio is still not reachable from every node',
+			)
 		},
 	},
 	{
@@ -159,7 +223,6 @@ export const STEPS: Step[] = [
 			const commit = (await stack.api<{ items: ApiRun[] }>('/api/runs?limit=1&trigger=push'))
 				.items[0]?.commitSha
 			check(commit, 'no pushed commit to deploy')
-			const now = Date.now()
 			const event = (spec: {
 				kind: string
 				namespace: string
@@ -169,7 +232,6 @@ export const STEPS: Step[] = [
 				message: string
 				metadata: Record<string, string>
 				controller: string
-				at: number
 			}) => ({
 				involvedObject: {
 					kind: spec.kind,
@@ -178,7 +240,7 @@ export const STEPS: Step[] = [
 					uid: `uid-${spec.name}`,
 				},
 				severity: spec.severity,
-				timestamp: new Date(spec.at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+				timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
 				message: spec.message,
 				reason: spec.reason,
 				metadata: spec.metadata,
@@ -195,7 +257,6 @@ export const STEPS: Step[] = [
 					message: 'Reconciliation finished in 2.1s, next run in 10m0s',
 					metadata: { revision: `main@sha1:${commit}` },
 					controller: 'kustomize-controller',
-					at: now - 60_000,
 				}),
 				event({
 					kind: 'HelmRelease',
@@ -207,8 +268,21 @@ export const STEPS: Step[] = [
 						'Helm install failed for release apps/label-studio with chart label-studio@1.4.0: Unable to continue with install: ServiceAccount "label-studio" in namespace "apps" exists and cannot be imported into the current release: invalid ownership metadata; annotation validation error: missing key "meta.helm.sh/release-name": must be set to "label-studio"',
 					metadata: { revision: '1.4.0' },
 					controller: 'helm-controller',
-					at: now - 50_000,
 				}),
+			]
+			const send = async (e: (typeof events)[number]) => {
+				const status = await stack.fluxEvent(e)
+				say(
+					`    ${String((e.involvedObject as { kind: string }).kind).padEnd(13)} ${e.reason.padEnd(24)} → ${status}`,
+				)
+				check(status === 202, `Flux event answered ${status}, expected 202`)
+			}
+			for (const e of events) {
+				await send(e)
+			}
+			// The fix lands a little later, as it would after someone adopts the ServiceAccount.
+			await new Promise((r) => setTimeout(r, 2500))
+			await send(
 				event({
 					kind: 'HelmRelease',
 					namespace: 'apps',
@@ -219,16 +293,8 @@ export const STEPS: Step[] = [
 						'Helm install succeeded for release apps/label-studio.v1 with chart label-studio@1.4.0',
 					metadata: { revision: '1.4.0' },
 					controller: 'helm-controller',
-					at: now - 10_000,
 				}),
-			]
-			for (const e of events) {
-				const status = await stack.fluxEvent(e)
-				say(
-					`    ${String((e.involvedObject as { kind: string }).kind).padEnd(13)} ${e.reason.padEnd(24)} → ${status}`,
-				)
-				check(status === 202, `Flux event answered ${status}, expected 202`)
-			}
+			)
 			const again = await stack.fluxEvent(events[1] as Record<string, unknown>)
 			say(`    the same failure retried by Flux → ${again} (counted once)`)
 			const failures = await stack.api<{ items: { class: string | null; hint: string | null }[] }>(
@@ -244,6 +310,40 @@ export const STEPS: Step[] = [
 			}>('/api/deployments/success-rate?window=1d')
 			say(
 				`    success rate today: ${rate.overall.rate === null ? '—' : `${Math.round(rate.overall.rate * 100)}%`} (${rate.overall.successes} of ${rate.overall.total})`,
+			)
+		},
+	},
+	{
+		title: 'Egress: the database answers two nodes, not the GPU node',
+		async run(stack, say) {
+			say(
+				'  It looked like an app problem. Every node probes the database (a Postgres handshake) on cron:',
+			)
+			await checkEgress(stack)
+			const view = await checkEgress(stack)
+			showTarget(view, 'labelfish-db', say)
+			for (const e of view.expectations) {
+				say(`    expectation ${e.status}: ${e.text}`)
+			}
+			const gpu = view.cells.find((c) => c.node === 'calypso-gpu' && c.target === 'labelfish-db')
+			const others = view.cells.filter(
+				(c) => c.node !== 'calypso-gpu' && c.target === 'labelfish-db',
+			)
+			check(gpu?.observed === 'failing', 'calypso-gpu should not reach the database')
+			check(
+				others.length === 2 && others.every((c) => c.observed === 'ok'),
+				'the other nodes should reach the database',
+			)
+			check(
+				view.expectations.some((e) => e.status === 'unmet'),
+				'the expectation "every node reaches the database" should be unmet',
+			)
+			check(
+				view.openOutages.some((o) => o.node === 'calypso-gpu' && o.target === 'labelfish-db'),
+				'no outage window was opened for calypso-gpu → labelfish-db',
+			)
+			say(
+				'    an outage window is open for calypso-gpu → labelfish-db, and an alert went out (see the npm start log)',
 			)
 		},
 	},

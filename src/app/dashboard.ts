@@ -2,12 +2,13 @@
  * @module What the dashboard shows, gathered in one place so the page is one request: edge status,
  * the tunnel and split-tunnel tables from the newest plan (with drift marked), and recent runs.
  */
-import { type Rate, successRate } from '../domain/flux-ledger.ts'
+import { type FluxObjectState, type Rate, successRate } from '../domain/flux-ledger.ts'
 import type { DailyOutcomes, FluxDeploymentRecord, FluxEventRecord } from '../domain/flux-store.ts'
 import type { Change, ResourcePlan, SplitTunnelPlan, TunnelPlan } from '../domain/plan.ts'
 import { entryKey, ruleKey } from '../domain/plan.ts'
 import type { Run } from '../domain/ports.ts'
 import type { Deps } from './deps.ts'
+import { type EgressView, egressView } from './egress-view.ts'
 import { type EdgeStatus, edgeStatus } from './status.ts'
 
 /** One row of the ingress table. */
@@ -47,6 +48,7 @@ export interface DashboardView {
 	/** The newest run that changed something or was refused: the "last diff". */
 	lastDiff: Run | undefined
 	flux: FluxView
+	egress: EgressView
 }
 
 /** Deployments as Flux reported them. */
@@ -57,6 +59,8 @@ export interface FluxView {
 	daily: DailyOutcomes[]
 	deployments: FluxDeploymentRecord[]
 	failures: FluxEventRecord[]
+	/** Objects failing right now. */
+	failing: FluxObjectState[]
 }
 
 const DAY = 24 * 60 * 60 * 1000
@@ -64,13 +68,15 @@ const DAY = 24 * 60 * 60 * 1000
 /** Gathers the dashboard. */
 export async function dashboardView(deps: Deps): Promise<DashboardView> {
 	const now = deps.now()
-	const [status, runs, counts, daily, deployments, failures] = await Promise.all([
+	const [status, runs, counts, daily, deployments, failures, egress, failing] = await Promise.all([
 		edgeStatus(deps),
 		deps.runs.list({ limit: 15 }),
 		deps.fluxLedger.outcomeCounts(now - 7 * DAY),
 		deps.fluxLedger.dailyOutcomes(Math.floor(now / DAY) * DAY - 13 * DAY),
 		deps.fluxLedger.listDeployments({ limit: 8, branch: deps.source.branch }),
 		deps.fluxLedger.listEvents({ limit: 8, outcome: 'failure' }),
+		egressView(deps, { limit: 0 }),
+		deps.fluxLedger.listObjects({ state: 'failing', limit: 20 }),
 	])
 	const planned = runs.find(
 		(r) => !r.dryRun && r.status !== 'queued' && r.status !== 'running' && plans(r).length > 0,
@@ -85,7 +91,8 @@ export async function dashboardView(deps: Deps): Promise<DashboardView> {
 		include: split && planned ? includeTable(split, planned.id, applied) : undefined,
 		runs,
 		lastDiff: runs.find((r) => plans(r).some((p) => p.changes.length > 0 || p.refusals.length > 0)),
-		flux: { rate: successRate(counts).overall, daily, deployments, failures },
+		flux: { rate: successRate(counts).overall, daily, deployments, failures, failing },
+		egress,
 	}
 }
 

@@ -136,7 +136,20 @@ describe('the dashboard in Chromium', () => {
 		const page = await context.newPage()
 		await page.goto(`${URLS.worker}/`)
 		await expect.poll(() => page.locator('h1').textContent()).toBe('tidegate')
-		expect(await page.locator('[role=status]').textContent()).toContain('Everything is in sync.')
+		// The story leaves one real problem: the GPU node cannot reach the database.
+		const banner = await page.locator('[role=status]').textContent()
+		expect(banner).toContain('Egress:')
+		expect(banner).toContain('labelfish-db')
+		const gpuRow = page.locator('table.matrix tr', {
+			has: page.locator('th', { hasText: 'calypso-gpu' }),
+		})
+		const failing = gpuRow.locator('td.cell-bad')
+		expect(await failing.count()).toBeGreaterThan(0)
+		expect(await failing.first().textContent()).toMatch(/✗ timeout/)
+		expect(await page.locator('#deployments-heading').isVisible()).toBe(true)
+		expect(await page.locator('svg[role=img]').getAttribute('aria-label')).toMatch(
+			/Daily deployment success rate/,
+		)
 		expect(await page.locator('#ingress-heading + .scroll table').textContent()).toContain(
 			'label.example.com',
 		)

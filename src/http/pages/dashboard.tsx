@@ -7,6 +7,7 @@ import type { DashboardView, IncludeRow, IngressRow } from '../../app/dashboard.
 import type { Change, ChangeCause } from '../../domain/plan.ts'
 import type { Run } from '../../domain/ports.ts'
 import { DeploymentsSection } from './deployments.tsx'
+import { EgressSection } from './egress.tsx'
 import { Layout } from './layout.tsx'
 
 const CAUSE: Record<ChangeCause, string> = {
@@ -25,40 +26,45 @@ const ACTION: Record<Change<unknown>['action'], string> = {
 
 type Tone = 'ok' | 'bad' | 'warn' | 'unknown'
 
-/** Overall state of the edge, worst first. */
-function overall(view: DashboardView): { tone: Tone; text: string } {
+/** Everything that is not fine, worst first; the banner's tone is the worst one. */
+function overall(view: DashboardView): { tone: Tone; lines: string[] } {
 	const { status } = view
+	const bad: string[] = []
+	const warn: string[] = []
 	if (status.suspended) {
-		return {
-			tone: 'warn',
-			text: 'Syncing is suspended: changes are planned and recorded, nothing is written.',
-		}
+		warn.push('Syncing is suspended: changes are planned and recorded, nothing is written.')
 	}
-	const failing = status.resources.filter((r) => r.state === 'failing')
-	if (failing.length > 0) {
-		return {
-			tone: 'bad',
-			text: `Failing: ${failing.map((r) => `${r.kind} — ${r.detail}`).join('; ')}`,
+	for (const r of status.resources) {
+		if (r.state === 'failing') {
+			bad.push(`Edge sync, ${r.kind}: ${r.detail}`)
+		} else if (r.state === 'drifted') {
+			warn.push(`Edge sync, ${r.kind}: ${r.detail}`)
 		}
 	}
 	if (status.lastRun && (status.lastRun.status === 'failed' || status.lastRun.status === 'dead')) {
-		return {
-			tone: 'bad',
-			text: `The last run failed: ${status.lastRun.errorMessage ?? status.lastRun.status}`,
-		}
+		bad.push(`The last run failed: ${status.lastRun.errorMessage ?? status.lastRun.status}`)
 	}
-	const drifted = status.resources.filter((r) => r.state === 'drifted')
-	if (drifted.length > 0) {
-		return {
-			tone: 'warn',
-			text: `Drifted: ${drifted.map((r) => `${r.kind} — ${r.detail}`).join('; ')}`,
-		}
+	for (const e of view.egress.expectations.filter((x) => x.status === 'unmet')) {
+		bad.push(`Egress: ${e.text}`)
+	}
+	for (const o of view.flux.failing) {
+		bad.push(
+			`Flux: ${o.ref.kind}/${o.ref.namespace}/${o.ref.name} is failing${o.failureClass ? ` (${o.failureClass})` : ''}`,
+		)
+	}
+	if (bad.length > 0) {
+		return { tone: 'bad', lines: [...bad, ...warn] }
+	}
+	if (warn.length > 0) {
+		return { tone: 'warn', lines: warn }
 	}
 	if (status.resources.length === 0) {
-		return { tone: 'unknown', text: 'No reconcile has run yet.' }
+		return { tone: 'unknown', lines: ['No reconcile has run yet.'] }
 	}
-	return { tone: 'ok', text: 'Everything is in sync.' }
+	return { tone: 'ok', lines: ['Everything is in sync.'] }
 }
+
+const MARK: Record<Tone, string> = { ok: '✓ ', bad: '✗ ', warn: '! ', unknown: '? ' }
 
 const when = (ms: number | null) =>
 	ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
@@ -274,16 +280,12 @@ export function DashboardPage(props: {
 				<section aria-labelledby="status-heading">
 					<h2 id="status-heading">Status</h2>
 					<div class={`banner ${state.tone}`} role="status">
-						<strong>
-							{state.tone === 'ok'
-								? '✓ '
-								: state.tone === 'bad'
-									? '✗ '
-									: state.tone === 'warn'
-										? '! '
-										: '? '}
-						</strong>
-						{state.text}
+						{state.lines.map((line) => (
+							<p>
+								<strong>{MARK[state.tone]}</strong>
+								{line}
+							</p>
+						))}
 					</div>
 					{view.status.missingConfig.length > 0 ? (
 						<div class="banner warn">
@@ -359,6 +361,11 @@ export function DashboardPage(props: {
 					) : (
 						<p class="muted">Nothing has changed yet.</p>
 					)}
+				</section>
+
+				<section aria-labelledby="egress-heading">
+					<h2 id="egress-heading">Egress from every node</h2>
+					<EgressSection egress={view.egress} />
 				</section>
 
 				<section aria-labelledby="deployments-heading">

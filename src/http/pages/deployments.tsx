@@ -40,7 +40,8 @@ function RateChart(props: { daily: FluxView['daily']; now: number }) {
 	return (
 		<svg
 			viewBox={`0 0 ${width} ${height + 30}`}
-			width="100%"
+			width={width}
+			style="max-width: 100%; height: auto"
 			role="img"
 			aria-label={`Daily deployment success rate, last 14 days: ${summary || 'no deployments'}`}
 		>
@@ -84,7 +85,8 @@ function RateChart(props: { daily: FluxView['daily']; now: number }) {
 function pushToApplied(deployment: FluxDeploymentRecord): string {
 	const done = deployment.objects.every((o) => o.outcome === 'success')
 	const last = Math.max(...deployment.objects.map((o) => o.succeededAt ?? 0))
-	if (!deployment.pushedAt || !done || last === 0) {
+	// Clocks differ between GitHub, Flux and tidegate; a negative span says nothing useful.
+	if (!deployment.pushedAt || !done || last === 0 || last < deployment.pushedAt) {
 		return '—'
 	}
 	return duration(last - deployment.pushedAt)

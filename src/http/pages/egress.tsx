@@ -1,0 +1,150 @@
+/**
+ * The egress part of the dashboard: the node × target grid (each cell says ok/failing/unknown in
+ * words and shows the latency or the error, colour only repeats it), the edge's own probe, the
+ * verdict per target, `egress.expect`, and open outages.
+ */
+import type { CellView, EgressView } from '../../app/egress-view.ts'
+
+const when = (ms: number | null) =>
+	ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16)
+
+function Cell(props: { cell: CellView | undefined }) {
+	const { cell } = props
+	if (!cell) {
+		return <td class="cell-unknown">— not probed</td>
+	}
+	const detail = cell.message ?? cell.note ?? ''
+	if (cell.observed === 'ok') {
+		return (
+			<td class="cell-ok" title={detail}>
+				✓ ok {cell.latencyMs === null ? '' : `${cell.latencyMs} ms`}
+			</td>
+		)
+	}
+	if (cell.observed === 'failing') {
+		return (
+			<td class="cell-bad" title={detail}>
+				✗ {cell.error ?? 'failing'}
+				{cell.phase ? ` (${cell.phase})` : ''}
+				{cell.outage ? <span class="muted"> since {when(cell.outage.startedAt)}</span> : null}
+			</td>
+		)
+	}
+	return (
+		<td class="cell-unknown" title={detail}>
+			? unknown{cell.unknownReason ? ` (${cell.unknownReason})` : ''}
+		</td>
+	)
+}
+
+/** The section. */
+export function EgressSection(props: { egress: EgressView }) {
+	const { egress } = props
+	if (!egress.check) {
+		return (
+			<p class="muted">
+				No egress check has reached the agent yet
+				{egress.lastAttempt
+					? ` (last attempt ${when(egress.lastAttempt.startedAt)}: ${egress.lastAttempt.status}${egress.lastAttempt.note ? `, ${egress.lastAttempt.note}` : ''})`
+					: ''}
+				.
+			</p>
+		)
+	}
+	const cell = (node: string, target: string) =>
+		egress.cells.find((c) => c.node === node && c.target === target)
+	return (
+		<>
+			<p>
+				Check of {when(egress.check.startedAt)} UTC: {egress.check.status.replace('_', ' ')}
+				{egress.check.agentError ? ` — ${egress.check.agentError.message}` : ''}
+				{egress.check.note ? ` — ${egress.check.note}` : ''}.
+			</p>
+			<div class="scroll">
+				<table class="matrix">
+					<caption>
+						Each node probes each target from inside the cluster; the edge row is tidegate's own TCP
+						connect from Cloudflare.
+					</caption>
+					<thead>
+						<tr>
+							<th scope="col">Node</th>
+							{egress.targets.map((t) => (
+								<th scope="col">
+									{t.name}
+									<br />
+									<span class="muted">
+										{t.probe} {t.host}:{t.port}
+										{t.source === 'ingress' ? ` (ingress ${t.hostnames.join(', ')})` : ''}
+									</span>
+								</th>
+							))}
+						</tr>
+					</thead>
+					<tbody>
+						{egress.nodes.map((node) => (
+							<tr>
+								<th scope="row">
+									{node.node}
+									{node.reachable === false ? <span class="bad"> (agent unreachable)</span> : null}
+								</th>
+								{egress.targets.map((t) => (
+									<Cell cell={cell(node.node, t.name)} />
+								))}
+							</tr>
+						))}
+						<tr>
+							<th scope="row">edge (Cloudflare)</th>
+							{egress.targets.map((t) =>
+								t.edgeResult ? (
+									<td class={t.edgeResult.ok ? 'cell-ok' : 'cell-bad'}>
+										{t.edgeResult.ok
+											? `✓ ok ${t.edgeResult.latencyMs} ms`
+											: `✗ ${t.edgeResult.error ?? 'failing'}`}
+									</td>
+								) : (
+									<td class="cell-unknown">— not probed</td>
+								),
+							)}
+						</tr>
+						<tr>
+							<th scope="row">verdict</th>
+							{egress.targets.map((t) => (
+								<td
+									class={
+										t.verdict.kind === 'ok' ? 'ok' : t.verdict.kind === 'unknown' ? 'muted' : 'bad'
+									}
+								>
+									{t.verdict.text}
+								</td>
+							))}
+						</tr>
+					</tbody>
+				</table>
+			</div>
+			{egress.expectations.length > 0 ? (
+				<ul>
+					{egress.expectations.map((e) => (
+						<li class={e.status === 'met' ? 'ok' : e.status === 'unmet' ? 'bad' : 'muted'}>
+							{e.status === 'met' ? '✓' : e.status === 'unmet' ? '✗' : '?'} {e.text}
+						</li>
+					))}
+				</ul>
+			) : null}
+			<h3>Open outages</h3>
+			{egress.openOutages.length === 0 ? (
+				<p class="muted">None.</p>
+			) : (
+				<ul>
+					{egress.openOutages.map((o) => (
+						<li class="bad">
+							✗ {o.node} cannot reach {o.target} since {when(o.startedAt)} UTC ({o.failingSamples}{' '}
+							failing checks
+							{o.lastError ? `, ${o.lastError}` : ''})
+						</li>
+					))}
+				</ul>
+			)}
+		</>
+	)
+}
