@@ -9,6 +9,7 @@ import { entryKey, ruleKey } from '../domain/plan.ts'
 import type { Run } from '../domain/ports.ts'
 import type { Deps } from './deps.ts'
 import { type EgressView, egressView } from './egress-view.ts'
+import { type PreflightLink, preflightLinks } from './preflight-link.ts'
 import { type EdgeStatus, edgeStatus } from './status.ts'
 
 /** One row of the ingress table. */
@@ -61,6 +62,8 @@ export interface FluxView {
 	failures: FluxEventRecord[]
 	/** Objects failing right now. */
 	failing: FluxObjectState[]
+	/** The pre-flight check of each deployment's commit, by deployment id. */
+	preflight: Map<number, PreflightLink | null>
 }
 
 const DAY = 24 * 60 * 60 * 1000
@@ -91,7 +94,14 @@ export async function dashboardView(deps: Deps): Promise<DashboardView> {
 		include: split && planned ? includeTable(split, planned.id, applied) : undefined,
 		runs,
 		lastDiff: runs.find((r) => plans(r).some((p) => p.changes.length > 0 || p.refusals.length > 0)),
-		flux: { rate: successRate(counts).overall, daily, deployments, failures, failing },
+		flux: {
+			rate: successRate(counts).overall,
+			daily,
+			deployments,
+			failures,
+			failing,
+			preflight: await preflightLinks(deps.preflight, deployments),
+		},
 		egress,
 	}
 }

@@ -3,7 +3,9 @@
  * to applied), `GET /api/deployments/success-rate` and `GET /api/deployments/objects` (each Flux
  * object's state, last good revision, failure → recovery spans). Definitions: docs/flux.md.
  */
+
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { preflightLinks } from '../../app/preflight-link.ts'
 import { objectLabel } from '../../domain/flux-event.ts'
 import { parseWindow, successRate } from '../../domain/flux-ledger.ts'
 import type { AppEnv } from '../app.ts'
@@ -84,7 +86,11 @@ export const deploymentRoutes = new OpenAPIHono<AppEnv>()
 			commit: q.commit,
 			branch: deps.source.branch,
 		})
-		return c.json(toPage(rows, q.limit, deploymentView), 200)
+		const links = await preflightLinks(deps.preflight, rows.slice(0, q.limit))
+		return c.json(
+			toPage(rows, q.limit, (d) => deploymentView(d, links.get(d.id) ?? null)),
+			200,
+		)
 	})
 	.openapi(rate, async (c) => {
 		const q = c.req.valid('query')

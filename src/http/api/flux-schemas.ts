@@ -2,7 +2,9 @@
  * @module Query and response schemas of the Flux ledger routes (`/api/deployments*`,
  * `/api/events`), and the mapping from ledger records to API shapes (times as ISO 8601).
  */
+
 import { z } from '@hono/zod-openapi'
+import type { PreflightLink } from '../../app/preflight-link.ts'
 import { FAILURE_CLASSES, hintFor } from '../../domain/flux-classify.ts'
 import { objectLabel } from '../../domain/flux-event.ts'
 import {
@@ -160,6 +162,19 @@ export const deploymentSchema = z
 			.openapi({ description: 'when the last object first succeeded, once all succeeded' }),
 		pushToAppliedMs: z.number().nullable(),
 		objects: z.array(deploymentObjectSchema),
+		preflight: z
+			.object({
+				status: z.enum(['clean', 'conflicts', 'incomplete', 'error', 'not-run']),
+				conflictCount: z.number().int(),
+				summary: z.string().nullable(),
+				checkedAt: z.string().nullable(),
+				caughtOwnershipFailure: z.boolean().nullable().openapi({
+					description:
+						'set when an object failed on a Helm ownership conflict: whether tidegate preflight flagged this commit',
+				}),
+			})
+			.nullable()
+			.openapi({ description: 'the pre-flight check of this commit (null without a commit)' }),
 	})
 	.openapi('FluxDeployment')
 
@@ -268,7 +283,10 @@ function deploymentObjectView(
 }
 
 /** Maps a deployment, with its status and push-to-applied time. */
-export function deploymentView(d: FluxDeploymentRecord): z.infer<typeof deploymentSchema> {
+export function deploymentView(
+	d: FluxDeploymentRecord,
+	preflight: PreflightLink | null = null,
+): z.infer<typeof deploymentSchema> {
 	const appliedAt = deploymentAppliedAt(d.objects)
 	return {
 		id: d.id,
@@ -281,6 +299,7 @@ export function deploymentView(d: FluxDeploymentRecord): z.infer<typeof deployme
 		appliedAt: iso(appliedAt),
 		pushToAppliedMs: pushToApplied(d.pushedAt, appliedAt),
 		objects: d.objects.map((o) => deploymentObjectView(o, d.pushedAt)),
+		preflight: preflight && { ...preflight, checkedAt: iso(preflight.checkedAt) },
 	}
 }
 

@@ -3,6 +3,7 @@
  * reads without colour), deployments per commit, and recent failures with their class and hint.
  */
 import type { FluxView } from '../../app/dashboard.ts'
+import type { PreflightLink } from '../../app/preflight-link.ts'
 import { FAILURE_HINTS } from '../../domain/flux-classify.ts'
 import type { FluxDeploymentRecord } from '../../domain/flux-store.ts'
 
@@ -92,6 +93,39 @@ function pushToApplied(deployment: FluxDeploymentRecord): string {
 	return duration(last - deployment.pushedAt)
 }
 
+const PREFLIGHT_TEXT: Record<PreflightLink['status'], string> = {
+	clean: '✓ no conflict',
+	conflicts: '✗ conflicts found',
+	incomplete: '! not fully checked',
+	error: '! could not run',
+	'not-run': '— not run',
+}
+
+function PreflightCell(props: { link: PreflightLink | null }) {
+	const { link } = props
+	if (!link) {
+		return <span class="muted">—</span>
+	}
+	return (
+		<>
+			<span class={link.status === 'conflicts' ? 'bad' : link.status === 'clean' ? 'ok' : 'muted'}>
+				{PREFLIGHT_TEXT[link.status]}
+				{link.conflictCount > 0 ? ` (${link.conflictCount})` : ''}
+			</span>
+			{link.caughtOwnershipFailure === null ? null : (
+				<>
+					<br />
+					<span class={link.caughtOwnershipFailure ? 'ok' : 'warn'}>
+						{link.caughtOwnershipFailure
+							? 'it flagged the ownership conflict Flux then hit'
+							: 'Flux hit an ownership conflict the check did not flag'}
+					</span>
+				</>
+			)}
+		</>
+	)
+}
+
 /** The section. */
 export function DeploymentsSection(props: { flux: FluxView; now: number }) {
 	const { flux } = props
@@ -117,6 +151,7 @@ export function DeploymentsSection(props: { flux: FluxView; now: number }) {
 							<th scope="col">Pushed (UTC)</th>
 							<th scope="col">Objects</th>
 							<th scope="col">Push → applied</th>
+							<th scope="col">Pre-flight</th>
 						</tr>
 					</thead>
 					<tbody>
@@ -144,6 +179,9 @@ export function DeploymentsSection(props: { flux: FluxView; now: number }) {
 									</ul>
 								</td>
 								<td>{pushToApplied(d)}</td>
+								<td>
+									<PreflightCell link={flux.preflight.get(d.id) ?? null} />
+								</td>
 							</tr>
 						))}
 					</tbody>
