@@ -10,35 +10,35 @@ const migrations = await readD1Migrations('./migrations')
 /** The Worker in workerd with its real bindings (D1 with the migrations, KV, Queues, cron). */
 function workerd() {
 	return cloudflareTest((ctx) => ({
-			wrangler: { configPath: './wrangler.toml' },
-			miniflare: {
-				bindings: {
-					TEST_MIGRATIONS: migrations,
-					// Test-only values; the real ones are `wrangler secret put`.
-					ADMIN_TOKEN: 'test-admin-token',
-					AGENT_SECRET: 'test-agent-secret',
-					CF_TUNNEL_API_TOKEN: 'test-tunnel-token',
-					CF_ZERO_TRUST_API_TOKEN: 'test-zero-trust-token',
-					FLUX_WEBHOOK_SECRET: 'test-flux-secret',
-					FLUX_WEBHOOK_SECRET_PREVIOUS: 'test-flux-secret-old',
-					// Alerts are queued and POSTed here; tests capture them with an MSW handler.
-					ALERT_WEBHOOK_URL: 'https://alerts.test/hook',
-					GITHUB_TOKEN: 'test-github-token',
-					GITHUB_WEBHOOK_SECRET: 'test-github-webhook-secret',
-					GITHUB_WEBHOOK_SECRET_PREVIOUS: 'test-github-webhook-secret-old',
-					GITHUB_REPOSITORY: 'oceanid/gitops',
-					// Real agent processes on loopback (test/helpers/egress-global-setup.ts).
-					AGENT_URL: ctx.inject('egress').agentUrl,
-					CF_API_BASE_URL: 'https://api.cloudflare.test/client/v4',
-					GITHUB_API_BASE_URL: 'https://api.github.test',
-					PUBLIC_URL: 'https://tidegate.test',
-					ACCESS_TEAM_DOMAIN: 'oceanid.cloudflareaccess.test',
-					ACCESS_AUD: 'test-access-audience',
-					FLUX_RECEIVER_URL: 'https://flux-receiver.test/hook/0a1b2c',
-					FLUX_RECEIVER_SECRET: 'test-flux-receiver-token',
-				},
+		wrangler: { configPath: './wrangler.toml' },
+		miniflare: {
+			bindings: {
+				TEST_MIGRATIONS: migrations,
+				// Test-only values; the real ones are `wrangler secret put`.
+				ADMIN_TOKEN: 'test-admin-token',
+				AGENT_SECRET: 'test-agent-secret',
+				CF_TUNNEL_API_TOKEN: 'test-tunnel-token',
+				CF_ZERO_TRUST_API_TOKEN: 'test-zero-trust-token',
+				FLUX_WEBHOOK_SECRET: 'test-flux-secret',
+				FLUX_WEBHOOK_SECRET_PREVIOUS: 'test-flux-secret-old',
+				// Alerts are queued and POSTed here; tests capture them with an MSW handler.
+				ALERT_WEBHOOK_URL: 'https://alerts.test/hook',
+				GITHUB_TOKEN: 'test-github-token',
+				GITHUB_WEBHOOK_SECRET: 'test-github-webhook-secret',
+				GITHUB_WEBHOOK_SECRET_PREVIOUS: 'test-github-webhook-secret-old',
+				GITHUB_REPOSITORY: 'oceanid/gitops',
+				// Real agent processes on loopback (test/helpers/egress-global-setup.ts).
+				AGENT_URL: ctx.inject('egress').agentUrl,
+				CF_API_BASE_URL: 'https://api.cloudflare.test/client/v4',
+				GITHUB_API_BASE_URL: 'https://api.github.test',
+				PUBLIC_URL: 'https://tidegate.test',
+				ACCESS_TEAM_DOMAIN: 'oceanid.cloudflareaccess.test',
+				ACCESS_AUD: 'test-access-audience',
+				FLUX_RECEIVER_URL: 'https://flux-receiver.test/hook/0a1b2c',
+				FLUX_RECEIVER_SECRET: 'test-flux-receiver-token',
 			},
-		}))
+		},
+	}))
 }
 
 export default defineConfig({

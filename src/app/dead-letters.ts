@@ -16,7 +16,11 @@ export async function recordDeadLetter(deps: Deps, message: Received): Promise<v
 	const parked = parkedEnvelope(message.body)
 	const body = parked ? parked.body : message.body
 	const job = jobMessageSchema.safeParse(body)
-	const reason = parked?.reason ?? 'retries exhausted'
+	// A run's last failure is what an operator needs to see; "retries exhausted" alone hides it.
+	const run =
+		job.success && job.data.kind === 'reconcile' ? await deps.runs.get(job.data.runId) : undefined
+	const lastError = run?.errorMessage ? `; last error: ${run.errorMessage}` : ''
+	const reason = parked?.reason ?? `retries exhausted${lastError}`
 	await deps.deadLetters.record({
 		messageId: parked?.messageId ?? message.id,
 		queue: parked?.queue ?? 'tidegate-jobs',

@@ -19,7 +19,9 @@ import {
 	planSplitTunnel,
 	planTunnel,
 	type ResourcePlan,
+	type SplitTunnelPlan,
 	sameJson,
+	type TunnelPlan,
 } from '../domain/plan.ts'
 import type { ApiFailure, ApplicationStore, SplitTunnelApi, TunnelApi } from '../domain/ports.ts'
 import { err, ok, type Result } from '../lib/result.ts'
@@ -104,88 +106,132 @@ export async function applySync(
 	record: ApplyRecord,
 ): Promise<ApplyOutcome> {
 	const warnings: string[] = []
-	const { state, applied } = planned
-	const rails = { maxDeletions: state.sync.maxDeletions, force: planned.force }
 	const resources: ResourcePlan[] = [...planned.plan.resources]
 	const stop = (failure: ApplyFailure): ApplyOutcome => ({ result: err(failure), warnings })
 
 	for (const [index, resource] of resources.entries()) {
-		if (resource.changes.length === 0) {
+		const writer = resource.changes.length === 0 ? undefined : writerFor(deps, planned, resource)
+		if (!writer) {
 			continue
 		}
-		if (resource.kind === 'tunnel' && state.tunnel) {
-			const fresh = await deps.tunnelApi.getConfig(state.tunnel)
-			if (!fresh.ok) {
-				return stop({ kind: 'api', failure: fresh.error })
-			}
-			let plan = resource
-			if (fresh.value.version !== resource.liveVersion) {
-				warnings.push(
-					`the tunnel configuration moved from version ${resource.liveVersion} to ${fresh.value.version} between plan and write (a hand edit?); re-planned against it`,
-				)
-				plan = planTunnel(state.tunnel, fresh, applied.tunnel, rails)
-				resources[index] = plan
-				if (plan.refusals.length > 0) {
-					return stop({ kind: 'refused', plan: withResources(planned.plan, resources) })
-				}
-				if (plan.changes.length === 0) {
-					continue
-				}
-			}
-			const put = await deps.tunnelApi.putConfig(state.tunnel, plan.document)
-			if (!put.ok) {
-				return stop({ kind: 'api', failure: put.error })
-			}
-			if (record.runId !== null) {
-				await deps.applications.record({
-					resource: plan.resource,
-					runId: record.runId,
-					commitSha: record.commitSha,
-					document: plan.document,
-					remoteVersion: put.value.version,
-					appliedAt: deps.now(),
-				})
-			}
-			warnings.push(...(await connectorLag(deps, state.tunnel, put.value.version)))
+		// Re-read just before the PUT (the API has no If-Match); if it moved, plan again against it.
+		const fresh = await writer.reread()
+		if (!fresh.ok) {
+			return stop({ kind: 'api', failure: fresh.error })
 		}
-		if (resource.kind === 'split-tunnel' && state.splitTunnel) {
-			const fresh = await deps.splitTunnelApi.get(state.splitTunnel)
-			if (!fresh.ok) {
-				return stop({ kind: 'api', failure: fresh.error })
+		let plan = resource
+		if (fresh.value.moved) {
+			warnings.push(fresh.value.moved)
+			plan = fresh.value.replan()
+			resources[index] = plan
+			if (plan.refusals.length > 0) {
+				return stop({ kind: 'refused', plan: withResources(planned.plan, resources) })
 			}
-			let plan = resource
-			const plannedAgainst = planned.live.splitTunnel?.ok
-				? planned.live.splitTunnel.value
-				: undefined
-			if (!sameJson(plannedAgainst, fresh.value)) {
-				// The list is shared: writing a stale copy would wipe another team's fresh entry.
-				warnings.push('the split-tunnel list changed between plan and write; re-planned against it')
-				plan = planSplitTunnel(state.splitTunnel, state.owner, fresh, applied.splitTunnel, rails)
-				resources[index] = plan
-				if (plan.refusals.length > 0) {
-					return stop({ kind: 'refused', plan: withResources(planned.plan, resources) })
-				}
-				if (plan.changes.length === 0) {
-					continue
-				}
-			}
-			const put = await deps.splitTunnelApi.putInclude(state.splitTunnel, plan.document)
-			if (!put.ok) {
-				return stop({ kind: 'api', failure: put.error })
-			}
-			if (record.runId !== null) {
-				await deps.applications.record({
-					resource: plan.resource,
-					runId: record.runId,
-					commitSha: record.commitSha,
-					document: { entries: plan.owned },
-					remoteVersion: null,
-					appliedAt: deps.now(),
-				})
+			if (plan.changes.length === 0) {
+				continue
 			}
 		}
+		const put = await writer.write(plan)
+		if (!put.ok) {
+			return stop({ kind: 'api', failure: put.error })
+		}
+		if (record.runId !== null) {
+			await deps.applications.record({
+				resource: plan.resource,
+				runId: record.runId,
+				commitSha: record.commitSha,
+				document: put.value.recorded,
+				remoteVersion: put.value.remoteVersion,
+				appliedAt: deps.now(),
+			})
+		}
+		warnings.push(...(await put.value.afterwards()))
 	}
 	return { result: ok(withResources(planned.plan, resources)), warnings }
+}
+
+/** How one kind of resource is re-read and written. */
+interface Writer {
+	/** The live state again: why it moved since planning (null: it did not), and the re-plan. */
+	reread(): Promise<Result<{ moved: string | null; replan: () => ResourcePlan }, ApiFailure>>
+	/** PUTs the plan's document: what to record as applied, and checks to run after the write. */
+	write(
+		plan: ResourcePlan,
+	): Promise<
+		Result<
+			{ recorded: unknown; remoteVersion: number | null; afterwards: () => Promise<string[]> },
+			ApiFailure
+		>
+	>
+}
+
+function writerFor(
+	deps: EdgeSyncDeps,
+	planned: PlannedSync,
+	resource: ResourcePlan,
+): Writer | undefined {
+	const { state, applied } = planned
+	const rails = { maxDeletions: state.sync.maxDeletions, force: planned.force }
+	const tunnel = state.tunnel
+	if (resource.kind === 'tunnel' && tunnel) {
+		return {
+			async reread() {
+				const fresh = await deps.tunnelApi.getConfig(tunnel)
+				if (!fresh.ok) {
+					return fresh
+				}
+				const moved =
+					fresh.value.version === resource.liveVersion
+						? null
+						: `the tunnel configuration moved from version ${resource.liveVersion} to ${fresh.value.version} between plan and write (a hand edit?); re-planned against it`
+				return ok({ moved, replan: () => planTunnel(tunnel, fresh, applied.tunnel, rails) })
+			},
+			async write(plan) {
+				const document = (plan as TunnelPlan).document
+				const put = await deps.tunnelApi.putConfig(tunnel, document)
+				if (!put.ok) {
+					return put
+				}
+				const version = put.value.version
+				return ok({
+					recorded: document,
+					remoteVersion: version,
+					afterwards: () => connectorLag(deps, tunnel, version),
+				})
+			},
+		}
+	}
+	const split = state.splitTunnel
+	if (resource.kind === 'split-tunnel' && split) {
+		return {
+			async reread() {
+				const fresh = await deps.splitTunnelApi.get(split)
+				if (!fresh.ok) {
+					return fresh
+				}
+				const plannedAgainst = planned.live.splitTunnel?.ok
+					? planned.live.splitTunnel.value
+					: undefined
+				// The list is shared: writing a stale copy would wipe another team's fresh entry.
+				const moved = sameJson(plannedAgainst, fresh.value)
+					? null
+					: 'the split-tunnel list changed between plan and write; re-planned against it'
+				return ok({
+					moved,
+					replan: () => planSplitTunnel(split, state.owner, fresh, applied.splitTunnel, rails),
+				})
+			},
+			async write(plan) {
+				const { document, owned } = plan as SplitTunnelPlan
+				const put = await deps.splitTunnelApi.putInclude(split, document)
+				if (!put.ok) {
+					return put
+				}
+				return ok({ recorded: { entries: owned }, remoteVersion: null, afterwards: async () => [] })
+			},
+		}
+	}
+	return undefined
 }
 
 function withResources(plan: Plan, resources: ResourcePlan[]): Plan {

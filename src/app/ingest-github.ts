@@ -60,6 +60,31 @@ export async function ingestGitHubDelivery(
 		hookId: delivery.hookId,
 		receivedAt: deps.now(),
 	}
+	// Copies of one delivery can arrive together (GitHub and a redelivery, a retrying proxy): one claims it.
+	const claim = await deps.deliveries.claim(record, deps.now() - CLAIM_TIMEOUT_MS)
+	if (!claim.claimed) {
+		return { kind: 'duplicate', delivery: claim.existing ?? record }
+	}
+	try {
+		return await processClaimed(deps, delivery, record, push)
+	} catch (e) {
+		// Answered 5xx: GitHub's redelivery of this id must be processed, not taken for a duplicate.
+		await deps.deliveries
+			.release(delivery.deliveryId, `not queued: ${e instanceof Error ? e.message : String(e)}`)
+			.catch(() => undefined)
+		throw e
+	}
+}
+
+/** A claim older than this belongs to a handler that died; the delivery may be claimed again. */
+const CLAIM_TIMEOUT_MS = 60_000
+
+async function processClaimed(
+	deps: IngestDeps,
+	delivery: VerifiedDelivery,
+	record: GitHubDelivery,
+	push: PushPayload | undefined,
+): Promise<IngestOutcome> {
 	if (delivery.event.name === 'ping') {
 		await deps.deliveries.save({ ...record, status: 'ping' })
 		return { kind: 'ping' }
@@ -76,7 +101,6 @@ export async function ingestGitHubDelivery(
 		await deps.deliveries.save({ ...record, status: 'ignored', reason: ignored })
 		return { kind: 'ignored', reason: ignored }
 	}
-	await deps.deliveries.save(record)
 	const run = await enqueueReconcile(deps, { trigger: 'push', deliveryId: delivery.deliveryId })
 	await deps.deliveries.save({ ...record, status: 'queued', runId: run.id })
 	return { kind: 'queued', runId: run.id }

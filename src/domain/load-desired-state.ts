@@ -6,9 +6,7 @@
 import {
 	type Alias,
 	type Document,
-	isAlias,
 	isMap,
-	isPair,
 	isScalar,
 	isSeq,
 	LineCounter,
@@ -22,6 +20,7 @@ import { err, ok, type Result } from '../lib/result.ts'
 import { type DesiredState, validateDesiredState } from './desired-state.ts'
 import { desiredStateSchema } from './desired-state-schema.ts'
 import { type Diagnostic, error, warning, type YamlPath } from './diagnostics.ts'
+import { yamlOffset } from './yaml-locate.ts'
 
 /** A desired-state file larger than this is refused before parsing. */
 export const MAX_DESIRED_STATE_BYTES = 256 * 1024
@@ -443,7 +442,7 @@ function locate(
 	atKey: WeakSet<Diagnostic> = new WeakSet(),
 ): Diagnostic[] {
 	return diagnostics.map((d) => {
-		const offset = offsetOf(doc, d.path, atKey.has(d))
+		const offset = yamlOffset(doc.contents, d.path, { atKey: atKey.has(d) })
 		return offset === undefined ? d : { ...d, ...at(lines.linePos(offset)) }
 	})
 }
@@ -452,41 +451,6 @@ function sortByPosition(diagnostics: Diagnostic[]): Diagnostic[] {
 	return diagnostics.sort(
 		(a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
 	)
-}
-
-function offsetOf(doc: Document, path: YamlPath, atKey: boolean): number | undefined {
-	let node: unknown = doc.contents
-	let offset = (doc.contents as Node | null)?.range?.[0]
-	for (const [i, segment] of path.entries()) {
-		if (isMap(node)) {
-			const pair = node.items.find(
-				(p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
-			)
-			if (!pair) {
-				return offset
-			}
-			offset = (pair.key as Node).range?.[0] ?? offset
-			node = pair.value
-			if (atKey && i === path.length - 1) {
-				return offset
-			}
-			// A value on the same line as its key reads better pointing at the value; a block value at the key.
-			const valueStart = (pair.value as Node | null)?.range?.[0]
-			if ((isScalar(pair.value) || isAlias(pair.value)) && valueStart !== undefined) {
-				offset = valueStart
-			}
-		} else if (isSeq(node) && typeof segment === 'number') {
-			const item = node.items[segment] as Node | undefined
-			if (!item) {
-				return offset
-			}
-			offset = item.range?.[0] ?? offset
-			node = item
-		} else {
-			return offset
-		}
-	}
-	return offset
 }
 
 function at(pos: { line: number; col: number }): { line: number; column: number } {

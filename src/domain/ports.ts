@@ -337,6 +337,18 @@ export interface DeliveryStore {
 	find(deliveryId: string): Promise<GitHubDelivery | undefined>
 	/** Inserts or replaces the record of a delivery. */
 	save(delivery: GitHubDelivery): Promise<void>
+	/**
+	 * Atomically claims a delivery for processing: records it as `received` and in progress unless
+	 * a record exists. A `received` record is claimed again only when its handler gave up
+	 * (`release`) or its claim is older than `staleBefore` (the handler died). Racing copies of one
+	 * delivery thus get one claim between them.
+	 */
+	claim(
+		delivery: GitHubDelivery,
+		staleBefore: number,
+	): Promise<{ claimed: true } | { claimed: false; existing: GitHubDelivery | undefined }>
+	/** Gives a claimed, still `received` delivery up (the handler failed), saying why. */
+	release(deliveryId: string, reason: string): Promise<void>
 	/** The hook id of the newest delivery that carried one. */
 	latestHookId(): Promise<string | undefined>
 	/** Which of these guids were already handled (queued, ignored or ping). */

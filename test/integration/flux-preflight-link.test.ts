@@ -48,51 +48,35 @@ interface DeploymentPage {
 beforeEach(resetLedger)
 
 describe('the Flux ledger links an ownership failure to the pre-flight check of its commit', () => {
-	it('says the check would have caught it when it flagged conflicts on that commit', async () => {
-		const commit = sha('caught')
-		await d1PreflightStore(env.DB).record(preflight(commit, 'conflicts', 2))
-		await sendAll(
-			kustomizationApplied('apps', commit, 0),
-			fluxEvent({
-				kind: 'HelmRelease',
-				namespace: 'web',
-				name: 'shop',
-				severity: 'error',
-				reason: 'InstallFailed',
-				message: OWNERSHIP_FAILURE,
-				metadata: { revision: '1.2.0' },
-				at: 5,
-			}),
-		)
-		const { body } = await adminGet<DeploymentPage>(`/api/deployments?commit=${commit}`)
-		expect(body.items[0]?.preflight).toMatchObject({
-			status: 'conflicts',
-			caughtOwnershipFailure: true,
+	for (const [name, status, conflicts, caught] of [
+		[
+			'says the check would have caught it when it flagged conflicts on that commit',
+			'conflicts',
+			2,
+			true,
+		],
+		['says it did not when the check passed the commit', 'clean', 0, false],
+	] as const) {
+		it(name, async () => {
+			const commit = sha(status)
+			await d1PreflightStore(env.DB).record(preflight(commit, status, conflicts))
+			await sendAll(
+				kustomizationApplied('apps', commit, 0),
+				fluxEvent({
+					kind: 'HelmRelease',
+					namespace: 'web',
+					name: 'shop',
+					severity: 'error',
+					reason: 'InstallFailed',
+					message: OWNERSHIP_FAILURE,
+					metadata: { revision: '1.2.0' },
+					at: 5,
+				}),
+			)
+			const { body } = await adminGet<DeploymentPage>(`/api/deployments?commit=${commit}`)
+			expect(body.items[0]?.preflight).toMatchObject({ status, caughtOwnershipFailure: caught })
 		})
-	})
-
-	it('says it did not when the check passed the commit', async () => {
-		const commit = sha('missed')
-		await d1PreflightStore(env.DB).record(preflight(commit, 'clean', 0))
-		await sendAll(
-			kustomizationApplied('apps', commit, 100),
-			fluxEvent({
-				kind: 'HelmRelease',
-				namespace: 'web',
-				name: 'shop',
-				severity: 'error',
-				reason: 'InstallFailed',
-				message: OWNERSHIP_FAILURE,
-				metadata: { revision: '1.2.0' },
-				at: 105,
-			}),
-		)
-		const { body } = await adminGet<DeploymentPage>(`/api/deployments?commit=${commit}`)
-		expect(body.items[0]?.preflight).toMatchObject({
-			status: 'clean',
-			caughtOwnershipFailure: false,
-		})
-	})
+	}
 
 	it('shows "not run" for a commit without a check, and no verdict without an ownership failure', async () => {
 		const commit = sha('unchecked')

@@ -13,6 +13,9 @@ interface DeliveryRow {
 	received_at: number
 }
 
+/** The `reason` of a `received` delivery whose handler is still at work (its claim). */
+export const IN_PROGRESS = 'in progress'
+
 /** Maps a row to the domain shape. */
 export function toDelivery(row: DeliveryRow): GitHubDelivery {
 	return {
@@ -57,6 +60,44 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
 					d.hookId,
 					d.receivedAt,
 				)
+				.run()
+		},
+		async claim(d, staleBefore) {
+			// The upsert only overwrites a `received` row whose handler gave up or died; a row the
+			// statement did not write returns nothing, so exactly one of racing copies claims it.
+			const claimed = await db
+				.prepare(
+					`INSERT INTO github_deliveries (delivery_id, event, status, reason, ref, after_sha, run_id, hook_id, received_at)
+					 VALUES (?1, ?2, 'received', ?3, ?4, ?5, NULL, ?6, ?7)
+					 ON CONFLICT (delivery_id) DO UPDATE SET event = excluded.event, reason = excluded.reason,
+						ref = excluded.ref, after_sha = excluded.after_sha, run_id = NULL, hook_id = excluded.hook_id,
+						received_at = excluded.received_at
+					 WHERE github_deliveries.status = 'received'
+						AND (github_deliveries.reason IS NOT ?3 OR github_deliveries.received_at < ?8)
+					 RETURNING delivery_id`,
+				)
+				.bind(
+					d.deliveryId,
+					d.event,
+					IN_PROGRESS,
+					d.ref,
+					d.afterSha,
+					d.hookId,
+					d.receivedAt,
+					staleBefore,
+				)
+				.first<{ delivery_id: string }>()
+			if (claimed) {
+				return { claimed: true }
+			}
+			return { claimed: false, existing: await this.find(d.deliveryId) }
+		},
+		async release(deliveryId, reason) {
+			await db
+				.prepare(
+					"UPDATE github_deliveries SET reason = ?2 WHERE delivery_id = ?1 AND status = 'received'",
+				)
+				.bind(deliveryId, reason)
 				.run()
 		},
 		async latestHookId() {

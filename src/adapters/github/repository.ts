@@ -54,7 +54,7 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 			signal: AbortSignal.timeout(GITHUB_TIMEOUT_MS),
 		})
 
-	return {
+	const api: RepositoryApi = {
 		async branchHead(branch) {
 			const response = await attempt(() => request(`/git/ref/heads/${encodePath(branch)}`))
 			if (!response.ok) {
@@ -81,29 +81,18 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 					})
 		},
 		async readFile(path, commitSha) {
-			const response = await attempt(() =>
-				request(`/contents/${encodePath(path)}?ref=${commitSha}`, {
-					accept: 'application/vnd.github.raw+json',
-				}),
-			)
-			if (!response.ok) {
-				return response
+			const file = await api.readFileBounded(path, commitSha, MAX_DESIRED_STATE_BYTES)
+			if (!file.ok || file.value === null) {
+				return file.ok ? ok(null) : file
 			}
-			if (response.value.status === 404) {
-				return ok(null)
-			}
-			if (!response.value.ok) {
-				return err(await failure(response.value))
-			}
-			const text = await response.value.text()
-			if (new TextEncoder().encode(text).byteLength > MAX_DESIRED_STATE_BYTES) {
+			if ('tooLarge' in file.value) {
 				return err({
 					kind: 'rejected',
 					retryable: false,
 					message: `${path} is larger than ${MAX_DESIRED_STATE_BYTES} bytes`,
 				})
 			}
-			return ok(text)
+			return ok(file.value.text)
 		},
 		async postStatus(commitSha, status) {
 			const response = await attempt(() =>
@@ -207,6 +196,7 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 			return readBounded(response.value, maxBytes)
 		},
 	}
+	return api
 }
 
 /** GitHub lists at most this many files in a comparison (and per page of a commit). */

@@ -4,6 +4,7 @@
  * parse is a finding, never an exception; documents that are not Kubernetes objects (Helm values
  * files, kustomize configuration) are recognised and set aside.
  */
+
 import {
 	type Alias,
 	type Document,
@@ -16,6 +17,7 @@ import {
 	visit,
 	type YAMLError,
 } from 'yaml'
+import { yamlOffset } from '../yaml-locate.ts'
 
 /** One file of the repository, by repository-relative path. */
 export interface ManifestFile {
@@ -273,7 +275,7 @@ function toResource(
 		namespaceFrom: namespace === undefined ? undefined : 'metadata',
 		annotations,
 		data,
-		at: (path) => position(offsetOf(doc.contents, [...base, ...path])),
+		at: (path) => position(yamlOffset(doc.contents, [...base, ...path]) ?? 0),
 		node: nodeAt,
 		positionOf: (node) => position(node.range?.[0] ?? 0),
 	}
@@ -361,38 +363,6 @@ function nodeUnder(root: unknown, path: readonly (string | number)[]): Node | un
 		}
 	}
 	return (node ?? undefined) as Node | undefined
-}
-
-/** Offset of a path: a scalar value on its key's line points at the value, a block at its key. */
-function offsetOf(root: unknown, path: readonly (string | number)[]): number {
-	let node: unknown = root
-	let offset = (root as Node | null)?.range?.[0] ?? 0
-	for (const segment of path) {
-		if (isMap(node)) {
-			const pair = node.items.find(
-				(p) => isScalar(p.key) && String(p.key.value) === String(segment),
-			)
-			if (!pair) {
-				return offset
-			}
-			offset = (pair.key as Node).range?.[0] ?? offset
-			node = pair.value
-			const start = (pair.value as Node | null)?.range?.[0]
-			if (isScalar(pair.value) && start !== undefined) {
-				offset = start
-			}
-		} else if (isSeq(node) && typeof segment === 'number') {
-			const item = node.items[segment] as Node | undefined
-			if (!item) {
-				return offset
-			}
-			offset = item.range?.[0] ?? offset
-			node = item
-		} else {
-			return offset
-		}
-	}
-	return offset
 }
 
 /** The first alias whose anchor is not defined before it (toJS would throw on it). */

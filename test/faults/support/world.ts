@@ -23,9 +23,9 @@ import { expect } from 'vitest'
 import { type JobMessage, jobMessageSchema } from '../../../src/contracts/queue.ts'
 import { loadDesiredState } from '../../../src/domain/load-desired-state.ts'
 import worker from '../../../workers/index.ts'
-import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../../standins/cloudflare/seed.ts'
 import { githubDelivery, pushPayload } from '../../integration/support/github.ts'
 import type { Edge } from '../../integration/support/network.ts'
+import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../../standins/cloudflare/seed.ts'
 
 /** wrangler.toml: `max_retries = 5` on tidegate-jobs, so a message is delivered at most six times. */
 export const MAX_DELIVERIES = 6
@@ -241,7 +241,10 @@ export async function deliver(
 	await worker.queue(batch, onEnv, ctx)
 	const result = await getQueueResult(batch, ctx)
 	const retry = result.retryMessages[0]
-	return { acked: result.explicitAcks.length === 1, retryDelay: retry ? (retry.delaySeconds ?? 0) : undefined }
+	return {
+		acked: result.explicitAcks.length === 1,
+		retryDelay: retry ? (retry.delaySeconds ?? 0) : undefined,
+	}
 }
 
 /** What the platform did with a message across its deliveries. */
@@ -279,7 +282,11 @@ export async function play(
 
 /** A reconcile run recorded and queued the way `enqueueReconcile` does, with the message captured. */
 export async function queuedRun(
-	options: { trigger?: 'push' | 'drift' | 'api' | 'rollback'; dryRun?: boolean; force?: boolean } = {},
+	options: {
+		trigger?: 'push' | 'drift' | 'api' | 'rollback'
+		dryRun?: boolean
+		force?: boolean
+	} = {},
 ): Promise<{ runId: number; message: JobMessage }> {
 	const trigger = options.trigger ?? 'api'
 	const row = await env.DB.prepare(
@@ -302,9 +309,7 @@ export async function queuedRun(
 }
 
 /** Reconciles once, start to end, through the consumer (no faults expected to retry). */
-export async function reconcileNow(
-	options: Parameters<typeof queuedRun>[0] = {},
-): Promise<RunRow> {
+export async function reconcileNow(options: Parameters<typeof queuedRun>[0] = {}): Promise<RunRow> {
 	const { runId, message } = await queuedRun(options)
 	const played = await play(message)
 	expect(played.deadLettered).toBe(false)
@@ -318,7 +323,8 @@ export async function sendPush(
 	const deliveryId = options.deliveryId ?? crypto.randomUUID()
 	const request = await githubDelivery(
 		options.body ?? pushPayload(options.after ? { after: options.after } : {}),
-		{ deliveryId },
+		// The stand-in's hook id, so the delivery-repair cron can list this hook's deliveries.
+		{ deliveryId, headers: { 'x-github-hook-id': '1' } },
 	)
 	const response = options.onEnv
 		? await worker.fetch(request, options.onEnv, createExecutionContext())
@@ -373,7 +379,9 @@ export async function expectRunAccounted(run: RunRow): Promise<void> {
 		expect(run.error_message, `failed run ${run.id} has a reason`).toBeTruthy()
 	}
 	if (run.status === 'dead') {
-		const letter = await env.DB.prepare("SELECT reason FROM dead_letters WHERE json_extract(body, '$.runId') = ?")
+		const letter = await env.DB.prepare(
+			"SELECT reason FROM dead_letters WHERE json_extract(body, '$.runId') = ?",
+		)
 			.bind(run.id)
 			.first<{ reason: string }>()
 		expect(letter?.reason, `dead run ${run.id} has a dead letter with a reason`).toBeTruthy()
@@ -413,7 +421,9 @@ export function expectLiveIs(edge: Edge, yaml: string, foreign = FOREIGN): void 
 	expect(now.include.filter((e) => !String(e.description ?? '').endsWith(' - oceanid'))).toEqual(
 		foreign,
 	)
-	expect(now.include.filter((e) => String(e.description ?? '').endsWith(' - oceanid'))).toEqual(ours)
+	expect(now.include.filter((e) => String(e.description ?? '').endsWith(' - oceanid'))).toEqual(
+		ours,
+	)
 }
 
 /**

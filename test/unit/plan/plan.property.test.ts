@@ -50,14 +50,19 @@ const ourAddress = fc.integer({ min: 0, max: 63 }).map((i) => `10.${40 + (i >> 4
 const ourHost = fc.integer({ min: 0, max: 15 }).map((i) => `svc${i}.oceanid.internal`)
 const description = fc.constantFrom('Pod network', 'Service network', 'GPU LAN', 'Build cache')
 
-const writtenEntry: fc.Arbitrary<WrittenEntry> = fc.record({
-	target: fc.oneof({ weight: 4, arbitrary: ourAddress.map((address) => ({ address })) }, {
-		weight: 1,
-		arbitrary: ourHost.map((host) => ({ host })),
-	}),
-	description,
-	protected: fc.boolean(),
-}).map(({ target, ...rest }) => ({ ...target, ...rest }))
+const writtenEntry: fc.Arbitrary<WrittenEntry> = fc
+	.record({
+		target: fc.oneof(
+			{ weight: 4, arbitrary: ourAddress.map((address) => ({ address })) },
+			{
+				weight: 1,
+				arbitrary: ourHost.map((host) => ({ host })),
+			},
+		),
+		description,
+		protected: fc.boolean(),
+	})
+	.map(({ target, ...rest }) => ({ ...target, ...rest }))
 
 const desiredEntries = fc.uniqueArray(writtenEntry, {
 	minLength: 1,
@@ -135,17 +140,19 @@ const foreignEntry: fc.Arbitrary<SplitTunnelEntry> = fc.oneof(
 /** A live tunnel: some desired rules (maybe edited, reordered, with Cloudflare's quirks), strays, catch-all. */
 function liveTunnelFor(state: DesiredState): fc.Arbitrary<LiveTunnelConfig> {
 	const desiredRules = state.tunnel?.ingress.filter((r) => r.hostname !== undefined) ?? []
-	const kept = fc.subarray(desiredRules).chain((subset) =>
-		fc.tuple(
-			...subset.map((rule) =>
-				fc.constantFrom<IngressRule>(
-					rule,
-					{ ...rule, service: 'http://stale:8080' },
-					{ ...rule, hostname: (rule.hostname ?? '').toUpperCase(), path: '', originRequest: {} },
+	const kept = fc
+		.subarray(desiredRules)
+		.chain((subset) =>
+			fc.tuple(
+				...subset.map((rule) =>
+					fc.constantFrom<IngressRule>(
+						rule,
+						{ ...rule, service: 'http://stale:8080' },
+						{ ...rule, hostname: (rule.hostname ?? '').toUpperCase(), path: '', originRequest: {} },
+					),
 				),
 			),
-		),
-	)
+		)
 	const strays = fc.uniqueArray(
 		fc.integer({ min: 100, max: 140 }).map((i) => ({
 			hostname: `old${i}.example.com`,
@@ -160,7 +167,9 @@ function liveTunnelFor(state: DesiredState): fc.Arbitrary<LiveTunnelConfig> {
 				version,
 				ingress: [
 					...ordered,
-					bareCatchAll ? { service: 'http_status:404' } : { hostname: '', service: 'http_status:404' },
+					bareCatchAll
+						? { service: 'http_status:404' }
+						: { hostname: '', service: 'http_status:404' },
 				],
 			})),
 		)
@@ -175,17 +184,19 @@ function liveSplitFor(state: DesiredState): fc.Arbitrary<LiveSplitTunnel> {
 			description: e.description,
 		}),
 	)
-	const oursLive = fc.subarray(ours).chain((subset) =>
-		fc.tuple(
-			...subset.map((entry) =>
-				fc.constantFrom<SplitTunnelEntry[]>(
-					[entry],
-					[{ ...entry, description: `Renamed by hand${SUFFIX}` }],
-					[entry, entry],
+	const oursLive = fc
+		.subarray(ours)
+		.chain((subset) =>
+			fc.tuple(
+				...subset.map((entry) =>
+					fc.constantFrom<SplitTunnelEntry[]>(
+						[entry],
+						[{ ...entry, description: `Renamed by hand${SUFFIX}` }],
+						[entry, entry],
+					),
 				),
 			),
-		),
-	)
+		)
 	const staleOurs = fc.uniqueArray(
 		fc.integer({ min: 0, max: 30 }).map((i) => ({
 			address: `10.99.${i}.0/24`,
@@ -216,17 +227,15 @@ function appliedSplitFor(live: LiveSplitTunnel): fc.Arbitrary<AppliedSplitTunnel
 		return fresh
 	})
 	return fc.option(
-		fc
-			.tuple(...ours.map(() => fc.boolean()))
-			.map((flags) => ({
-				entries: ours.map((e, i) => ({
-					...(e.address !== undefined && { address: e.address }),
-					...(e.host !== undefined && { host: e.host }),
-					description: String(e.description),
-					protected: flags[i] ?? false,
-				})),
-				commitSha: 'a'.repeat(40),
+		fc.tuple(...ours.map(() => fc.boolean())).map((flags) => ({
+			entries: ours.map((e, i) => ({
+				...(e.address !== undefined && { address: e.address }),
+				...(e.host !== undefined && { host: e.host }),
+				description: String(e.description),
+				protected: flags[i] ?? false,
 			})),
+			commitSha: 'a'.repeat(40),
+		})),
 		{ nil: undefined },
 	)
 }
@@ -273,10 +282,18 @@ function applyPlan(plan: Plan, live: { tunnel: LiveTunnelConfig; split: LiveSpli
 	return {
 		live: {
 			tunnel: { version: live.tunnel.version + 1, ingress: tunnel.document.ingress },
-			split: { mode: 'include' as const, include: structuredClone(split.document), excludeCount: 0 },
+			split: {
+				mode: 'include' as const,
+				include: structuredClone(split.document),
+				excludeCount: 0,
+			},
 		},
 		applied: {
-			tunnel: { ingress: tunnel.document.ingress, version: live.tunnel.version + 1, commitSha: 'b'.repeat(40) },
+			tunnel: {
+				ingress: tunnel.document.ingress,
+				version: live.tunnel.version + 1,
+				commitSha: 'b'.repeat(40),
+			},
 			splitTunnel: {
 				entries: split.owned.map((e) => ({ ...e })),
 				commitSha: 'b'.repeat(40),
