@@ -261,6 +261,42 @@ describe('reconcile through the queue', () => {
 	})
 })
 
+describe('rollback', () => {
+	it('re-applies what tidegate applied before the newest state, then suspends syncing', async () => {
+		await commit(yaml())
+		await reconcile()
+		await commit(yaml({ rules: '    - hostname: new.example.com\n      service: http://new:80' }))
+		expect((await reconcile()).run.status).toBe('applied')
+		expect(tunnelIngress()?.[0]).toEqual({ hostname: 'new.example.com', service: 'http://new:80' })
+
+		const { run } = await reconcile({ trigger: 'rollback' })
+		expect(run.status).toBe('applied')
+		expect(run.summary).toMatch(/^rolled back: tunnel: .*syncing is suspended until resumed$/)
+		expect(tunnelIngress()?.map((r) => r.hostname ?? '*')).toEqual([
+			'label.example.com',
+			'k3s.example.com',
+			'*',
+		])
+		expect(includeList()).toEqual([...FOREIGN, ...OURS])
+		const suspended = await env.DB.prepare(
+			"SELECT value FROM settings WHERE key = 'suspended'",
+		).first()
+		expect(suspended).toEqual({ value: 'true' })
+
+		// The next drift check plans the branch head again but writes nothing while suspended.
+		edge.cloudflare.clearRequests()
+		expect((await reconcile({ trigger: 'drift' })).run.status).toBe('suspended')
+		expect(edge.cloudflare.writes()).toEqual([])
+	})
+
+	it('fails clearly when tidegate has applied nothing before', async () => {
+		await commit(yaml())
+		const { run } = await reconcile({ trigger: 'rollback' })
+		expect(run).toMatchObject({ status: 'failed', error_code: 'nothing_to_roll_back' })
+		expect(edge.cloudflare.writes()).toEqual([])
+	})
+})
+
 describe('safety rails in the Worker', () => {
 	it('refuses to write an include list to a profile in exclude mode', async () => {
 		const sha = await commit(yaml({ policy: CUSTOM_EXCLUDE_POLICY_ID }))
