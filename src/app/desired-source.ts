@@ -53,6 +53,15 @@ export async function resolveDesiredState(
 	if (text === null) {
 		const file = await deps.repository.readFile(options.path, commitSha)
 		if (!file.ok) {
+			if (file.error.kind === 'rejected' && file.error.status === 413) {
+				// Too large to read: an invalid file, not an unavailable GitHub.
+				return err({
+					code: 'config_invalid',
+					retryable: false,
+					commitSha,
+					message: `${options.path}:1:1 ${file.error.message}`,
+				})
+			}
 			return err({ ...fromApi(file.error), commitSha })
 		}
 		if (file.value === null) {

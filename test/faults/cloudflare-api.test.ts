@@ -67,7 +67,7 @@ async function blockExpires(): Promise<void> {
 
 describe('Cloudflare API: 429 storms', () => {
 	for (const retryAfter of [120, undefined]) {
-		it(`a storm ${retryAfter ? `with Retry-After: ${retryAfter}` : 'without Retry-After'}: one call, the block is kept and honoured, nothing written, then converges`, async () => {
+		it(`a storm ${retryAfter ? `with Retry-After: ${retryAfter}` : 'without Retry-After'}: one read per resource, the block is kept and honoured, nothing written, then converges`, async () => {
 			const yaml = await appliedThenChanged()
 			const before = live(edge)
 			edge.cloudflare.addFault({
@@ -78,8 +78,12 @@ describe('Cloudflare API: 429 storms', () => {
 			const started = Date.now()
 			const { runId, message } = await queuedRun({ trigger: 'push' })
 			const played = await play(message)
-			// The first 429 stops the run; every later delivery sees the persisted block and calls nothing.
-			expect(edge.cloudflare.requests).toHaveLength(1)
+			// The first reads meet the 429 (one per resource); every later delivery sees the persisted
+			// block and calls nothing.
+			expect(edge.cloudflare.requests.map((r) => `${r.method} ${r.status}`)).toEqual([
+				'GET 429',
+				'GET 429',
+			])
 			const wait = retryAfter ?? 300
 			expect(played.delays[0]).toBe(wait)
 			for (const delay of played.delays.slice(1)) {
@@ -94,7 +98,7 @@ describe('Cloudflare API: 429 storms', () => {
 			expect(drift).toBeDefined()
 			const driftPlayed = await play(drift, { between: () => undefined })
 			expect(driftPlayed.delays.every((d) => d > wait - 5)).toBe(true)
-			expect(edge.cloudflare.requests).toHaveLength(1)
+			expect(edge.cloudflare.requests).toHaveLength(2)
 			expect(edge.cloudflare.writes()).toEqual([])
 			expect(live(edge)).toEqual(before)
 			// Retries spent: dead-lettered, with the cause in the reason.
@@ -171,12 +175,12 @@ describe('Cloudflare API: 5xx and HTML error pages', () => {
 		})
 	}
 
-	it('a 503 that lasts: backoff 10, 20, 40, 80, 160 s, then the dead-letter queue with the cause', async () => {
+	it('a 503 that lasts: backoff 10, 20, 40, 80, 160, 320 s over six deliveries, then the dead-letter queue with the cause', async () => {
 		const yaml = await appliedThenChanged()
 		edge.cloudflare.addFault({ kind: 'status', status: 503, method: 'GET', path: '**' })
 		const { runId, message } = await queuedRun({ trigger: 'push' })
 		const played = await play(message)
-		expect(played.delays).toEqual([10, 20, 40, 80, 160])
+		expect(played.delays).toEqual([10, 20, 40, 80, 160, 320])
 		expect(played.deadLettered).toBe(true)
 		expect(edge.cloudflare.writes()).toEqual([])
 		const run = await runRow(runId)
@@ -268,7 +272,7 @@ describe('Cloudflare API: success:false, 4xx and unreadable answers', () => {
 			const run = await runRow(runId)
 			expect(run).toMatchObject({ status: 'failed', error_code: 'cloudflare_auth' })
 			expect(run.error_message).toMatch(/CF_TUNNEL_API_TOKEN was refused/)
-			expect(edge.cloudflare.requests).toHaveLength(1)
+			expect(edge.cloudflare.requests.filter((r) => r.scope === 'tunnel')).toHaveLength(1)
 			expect(edge.cloudflare.writes()).toEqual([])
 		})
 	}
@@ -449,7 +453,7 @@ describe('Cloudflare API: a hand edit between read and write', () => {
 			edit: {
 				kind: 'split-tunnel',
 				accountId: DEFAULT_ACCOUNT_ID,
-				list: (list) => list.filter((e) => e.address !== '10.42.0.0/16'),
+				list: (list) => list.filter((e) => !('address' in e && e.address === '10.42.0.0/16')),
 			},
 		})
 		const run = await reconcileNow({ trigger: 'push' })
@@ -478,7 +482,9 @@ describe('Killed between the two PUTs', () => {
 		expect(played.delays).toEqual([10])
 		// Half-applied between the deliveries: the new tunnel, the old include list…
 		expect(halfway?.ingress[0]?.service).toMatch(/:8086$/)
-		expect(halfway?.include.some((e) => e.address === '192.168.2.0/24')).toBe(true)
+		expect(halfway?.include.some((e) => 'address' in e && e.address === '192.168.2.0/24')).toBe(
+			true,
+		)
 		// …and the retry finishes it with one more write.
 		expect(writeLog(edge)).toEqual([
 			'PUT tunnel 200',

@@ -26,7 +26,6 @@ import {
 	play,
 	queuedRun,
 	quiet,
-	reconcileNow,
 	resetWorld,
 	runRow,
 	sendPush,

@@ -89,7 +89,9 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 				return err({
 					kind: 'rejected',
 					retryable: false,
-					message: `${path} is larger than ${MAX_DESIRED_STATE_BYTES} bytes`,
+					// 413: the file, not GitHub, is the problem (the reconcile reports it as an invalid file).
+					status: 413,
+					message: `${path} is larger than ${MAX_DESIRED_STATE_BYTES} bytes (${MAX_DESIRED_STATE_BYTES / 1024} KiB), the limit for a desired-state file`,
 				})
 			}
 			return ok(file.value.text)

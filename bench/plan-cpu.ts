@@ -1,0 +1,166 @@
+/**
+ * Benchmark (issue 9): planning CPU at 10 / 100 / 1,000 ingress rules and include entries, as a
+ * ratio to parsing (and validating) the same tidegate.yaml. Three plans per size: a first sync
+ * against an empty tunnel and a list of 50 foreign entries, one change against the applied state,
+ * and in sync.
+ *
+ *   npx node bench/plan-cpu.ts
+ */
+import { fileURLToPath } from 'node:url'
+import type { DesiredState } from '../src/domain/desired-state.ts'
+import type { LiveSplitTunnel, LiveTunnelConfig } from '../src/domain/edge-state.ts'
+import { loadDesiredState } from '../src/domain/load-desired-state.ts'
+import { type PlanInputs, planEdge } from '../src/domain/plan.ts'
+import { ok } from '../src/lib/result.ts'
+import { round, summarise } from './lib/stats.ts'
+
+const ACCOUNT = '0123456789abcdef0123456789abcdef'
+const TUNNEL = '6ff4dfd7-2b77-4a4f-84d9-3241bea658dc'
+
+/** A valid tidegate.yaml with `n` ingress rules and `n` include entries; a variant changes the first of each. */
+export function benchYaml(n: number, variant = 0): string {
+	const rules = Array.from(
+		{ length: n },
+		(_, i) =>
+			`    - hostname: app${i}.example.com\n      service: http://app${i}.apps.svc.cluster.local:${i === 0 ? 8080 + variant : 8080}`,
+	).join('\n')
+	const entries = Array.from(
+		{ length: n },
+		(_, i) =>
+			`    - address: 10.${100 + (i >> 8)}.${i & 255}.0/24\n      description: Subnet ${i}${i === 0 && variant > 0 ? ` v${variant}` : ''}`,
+	).join('\n')
+	return `version: 1
+owner: oceanid
+tunnel:
+  accountId: ${ACCOUNT}
+  tunnelId: ${TUNNEL}
+  ingress:
+${rules}
+splitTunnel:
+  accountId: ${ACCOUNT}
+  include:
+${entries}
+sync:
+  maxDeletions: ${n}
+`
+}
+
+function load(text: string): DesiredState {
+	const loaded = loadDesiredState(text)
+	if (!loaded.ok) {
+		throw new Error(JSON.stringify(loaded.error.slice(0, 3)))
+	}
+	return loaded.value.state
+}
+
+const FOREIGN = Array.from({ length: 50 }, (_, i) => ({
+	address: `172.${16 + (i >> 8)}.${i & 255}.0/24`,
+	description: `Team ${i}`,
+}))
+
+function liveOf(state: DesiredState): { tunnel: LiveTunnelConfig; split: LiveSplitTunnel } {
+	return {
+		tunnel: { version: 7, ingress: state.tunnel?.ingress ?? [] },
+		split: {
+			mode: 'include',
+			excludeCount: 0,
+			include: [
+				...FOREIGN,
+				...(state.splitTunnel?.include ?? []).map((e) => ({
+					address: e.address,
+					description: e.description,
+				})),
+			],
+		},
+	}
+}
+
+/** Median microseconds per call of `fn`, over `rounds` timed batches sized to ~20 ms each. */
+function time(fn: () => unknown, rounds = 15): { us: number; spread: number } {
+	fn()
+	const start = performance.now()
+	let calls = 0
+	while (performance.now() - start < 20) {
+		fn()
+		calls++
+	}
+	const batch = Math.max(1, calls)
+	const samples: number[] = []
+	for (let r = 0; r < rounds; r++) {
+		const t0 = performance.now()
+		for (let i = 0; i < batch; i++) {
+			fn()
+		}
+		samples.push(((performance.now() - t0) * 1000) / batch)
+	}
+	const s = summarise(samples)
+	return { us: s.median, spread: s.spread }
+}
+
+/** One size's figures. */
+export interface PlanCpuRow {
+	size: number
+	yamlBytes: number
+	parseUs: number
+	firstSyncUs: number
+	oneChangeUs: number
+	inSyncUs: number
+	/** Plan time ÷ parse time, for each plan. */
+	ratios: { firstSync: number; oneChange: number; inSync: number }
+	spreads: { parse: number; plan: number }
+}
+
+/** Measures every size. */
+export function measurePlanCpu(sizes = [10, 100, 1000]): PlanCpuRow[] {
+	return sizes.map((size) => {
+		const text = benchYaml(size)
+		const state = load(text)
+		const changed = load(benchYaml(size, 1))
+		const live = liveOf(state)
+		const appliedState = {
+			tunnel: { ingress: live.tunnel.ingress, version: 7, commitSha: null },
+			splitTunnel: {
+				entries: (state.splitTunnel?.include ?? []).map((e) => ({ ...e })),
+				commitSha: null,
+			},
+		}
+		const inputs = (l: typeof live, applied: PlanInputs['applied']): PlanInputs => ({
+			live: { tunnel: ok(l.tunnel), splitTunnel: ok(l.split) },
+			applied,
+			force: false,
+		})
+		const emptyLive = {
+			tunnel: { version: 1, ingress: [{ service: 'http_status:404' }] },
+			split: { mode: 'include' as const, excludeCount: 0, include: FOREIGN },
+		}
+		const parse = time(() => loadDesiredState(text))
+		const first = time(() => planEdge(state, inputs(emptyLive, {})))
+		const one = time(() => planEdge(changed, inputs(live, appliedState)))
+		const same = time(() => planEdge(state, inputs(live, appliedState)))
+		if (!planEdge(state, inputs(live, appliedState)).inSync) {
+			throw new Error('the in-sync plan is not in sync')
+		}
+		return {
+			size,
+			yamlBytes: Buffer.byteLength(text),
+			parseUs: round(parse.us, 1),
+			firstSyncUs: round(first.us, 1),
+			oneChangeUs: round(one.us, 1),
+			inSyncUs: round(same.us, 1),
+			ratios: {
+				firstSync: round(first.us / parse.us, 3),
+				oneChange: round(one.us / parse.us, 3),
+				inSync: round(same.us / parse.us, 3),
+			},
+			spreads: { parse: round(parse.spread, 2), plan: round(one.spread, 2) },
+		}
+	})
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+	for (const row of measurePlanCpu()) {
+		console.log(
+			`${String(row.size).padStart(5)} rules+entries (${row.yamlBytes} B): parse ${row.parseUs} µs; plan first sync ${row.firstSyncUs} µs (×${row.ratios.firstSync}), one change ${row.oneChangeUs} µs (×${row.ratios.oneChange}), in sync ${row.inSyncUs} µs (×${row.ratios.inSync})`,
+		)
+	}
+}
