@@ -87,7 +87,7 @@ export async function measurePushLatency(
 				await new Promise((r) => setTimeout(r, 10))
 			}
 			totals.push(performance.now() - t0)
-			const run = (await client.waitForRun('trigger=push', 30_000, after)) as unknown as {
+			const run = (await client.waitForDeciding((r) => r.trigger === 'push', after)) as unknown as {
 				commitSha: string
 				queuedAt: string
 				startedAt: string

@@ -107,7 +107,7 @@ export const STEPS: Step[] = [
 				pushed.statusCode === 202,
 				`GitHub's webhook delivery got ${pushed.statusCode}, expected 202`,
 			)
-			const run = await stack.waitForRun(`commit=${pushed.sha}`, 30_000, after)
+			const run = await stack.waitForDeciding((r) => r.commitSha === pushed.sha, after)
 			showRun(run, say)
 			check(run.status === 'applied', `expected the push to be applied, got ${run.status}`)
 			const statuses = await stack.statuses(pushed.sha)
@@ -136,7 +136,7 @@ export const STEPS: Step[] = [
 				{ 'tidegate.yaml': withLabelStudio(RIGHT) },
 				'Label Studio listens on 8085',
 			)
-			const run = await stack.waitForRun(`commit=${pushed.sha}`, 30_000, after)
+			const run = await stack.waitForDeciding((r) => r.commitSha === pushed.sha, after)
 			showRun(run, say)
 			check(run.status === 'applied', `expected the fix to be applied, got ${run.status}`)
 			const state = await stack.cloudflareState()
@@ -176,7 +176,7 @@ export const STEPS: Step[] = [
 			const after = await stack.lastRunId()
 			say('  The next drift check (cron) finds it…')
 			await stack.cron(DRIFT_CRON)
-			const run = await stack.waitForRun('trigger=drift', 30_000, after)
+			const run = await stack.waitForDeciding((r) => r.trigger === 'drift', after)
 			showRun(run, say)
 			check(run.status === 'applied', `expected the drift to be corrected, got ${run.status}`)
 			const detail = await stack.api<ApiRun>(`/api/runs/${run.id}`)
@@ -196,7 +196,7 @@ export const STEPS: Step[] = [
 				{ 'tidegate.yaml': withLabelStudio(RIGHT, gpu) },
 				'Route the GPU LAN over WARP',
 			)
-			const run = await stack.waitForRun(`commit=${pushed.sha}`, 30_000, after)
+			const run = await stack.waitForDeciding((r) => r.commitSha === pushed.sha, after)
 			showRun(run, say)
 			check(run.status === 'applied', `expected the include list to be applied, got ${run.status}`)
 			const state = await stack.cloudflareState()

@@ -121,18 +121,30 @@ export class LocalStack {
 		return (await (await fetch(`${URLS.cloudflare}/__standin/state`)).json()) as CloudflareState
 	}
 
-	/** Waits for the newest run matching `query` to finish. */
-	async waitForRun(query: string, timeoutMs = 30_000, after = 0): Promise<ApiRun> {
+	/**
+	 * Waits until every run after `after` has finished, and returns the one matching `which` that
+	 * changed the edge, else the newest match. Cron keeps running beside the demo: a drift check can
+	 * reconcile a new head before its push's run does, and that run then finds everything in sync.
+	 */
+	async waitForDeciding(
+		which: (run: ApiRun) => boolean,
+		after: number,
+		timeoutMs = 30_000,
+	): Promise<ApiRun> {
 		const until = Date.now() + timeoutMs
 		for (;;) {
-			const page = await this.api<{ items: ApiRun[] }>(`/api/runs?limit=5&${query}`)
-			const run = page.items.find((r) => r.id > after)
-			if (run && run.status !== 'queued' && run.status !== 'running') {
-				return this.api<ApiRun>(`/api/runs/${run.id}`)
+			const runs = (await this.api<{ items: ApiRun[] }>('/api/runs?limit=20')).items.filter(
+				(r) => r.id > after,
+			)
+			const busy = runs.some((r) => r.status === 'queued' || r.status === 'running')
+			const matching = runs.filter(which)
+			if (!busy && matching.length > 0) {
+				const deciding = matching.find((r) => r.status === 'applied') ?? matching[0]
+				return this.api<ApiRun>(`/api/runs/${deciding?.id}`)
 			}
 			if (Date.now() > until) {
 				throw new Error(
-					`no finished run for ${query} within ${timeoutMs / 1000} s (last: ${run?.status ?? 'none'})`,
+					`no finished run as expected within ${timeoutMs / 1000} s (runs: ${runs.map((r) => `#${r.id} ${r.status}`).join(', ') || 'none'})`,
 				)
 			}
 			await new Promise((r) => setTimeout(r, 250))
