@@ -12,47 +12,12 @@ import {
 	DEFAULT_ACCOUNT_ID,
 	DEFAULT_TUNNEL_ID,
 } from '../standins/cloudflare/seed.ts'
+import { desiredYaml, FOREIGN, OURS } from './support/desired.ts'
 import { useEdge } from './support/network.ts'
 
 const edge = useEdge()
 
-const yaml = (options: { extra?: string; rules?: string; policy?: string } = {}) => `version: 1
-owner: oceanid
-tunnel:
-  accountId: ${DEFAULT_ACCOUNT_ID}
-  tunnelId: ${DEFAULT_TUNNEL_ID}
-  ingress:
-${
-	options.rules ??
-	`    - hostname: label.example.com
-      service: http://label-studio-ls-app.apps.svc.cluster.local:8085
-    - hostname: k3s.example.com
-      service: https://kubernetes.default.svc:443
-      originRequest: { noTLSVerify: true }`
-}
-splitTunnel:
-  accountId: ${DEFAULT_ACCOUNT_ID}
-  policy: ${options.policy ?? 'default'}
-  include:
-    - address: 10.42.0.0/16
-      description: K8s Pod Network
-    - address: 10.43.0.0/16
-      description: K8s Service Network
-      protected: true
-    - address: 192.168.2.0/24
-      description: Calypso GPU
-${options.extra ?? ''}`
-
-const FOREIGN = [
-	{ address: '10.8.0.0/16', description: 'Office VPN' },
-	{ address: '172.16.0.0/12', description: 'Legacy datacenter - netops' },
-	{ host: 'intranet.example.com' },
-]
-const OURS = [
-	{ address: '10.42.0.0/16', description: 'K8s Pod Network - oceanid' },
-	{ address: '10.43.0.0/16', description: 'K8s Service Network - oceanid' },
-	{ address: '192.168.2.0/24', description: 'Calypso GPU - oceanid' },
-]
+const yaml = desiredYaml
 
 interface RunRow {
 	id: number

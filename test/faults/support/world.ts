@@ -23,6 +23,7 @@ import { expect } from 'vitest'
 import { type JobMessage, jobMessageSchema } from '../../../src/contracts/queue.ts'
 import { loadDesiredState } from '../../../src/domain/load-desired-state.ts'
 import worker from '../../../workers/index.ts'
+import { desiredYaml, FOREIGN } from '../../integration/support/desired.ts'
 import { githubDelivery, pushPayload } from '../../integration/support/github.ts'
 import type { Edge } from '../../integration/support/network.ts'
 import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../../standins/cloudflare/seed.ts'
@@ -32,47 +33,7 @@ export const MAX_DELIVERIES = 6
 export const JOBS_QUEUE = 'tidegate-jobs'
 export const DLQ = 'tidegate-jobs-dlq'
 
-/** Other teams' entries in the stand-in's default profile (its seed), in their order. */
-export const FOREIGN = [
-	{ address: '10.8.0.0/16', description: 'Office VPN' },
-	{ address: '172.16.0.0/12', description: 'Legacy datacenter - netops' },
-	{ host: 'intranet.example.com' },
-]
-
-/** A tidegate.yaml for the stand-in's account, tunnel and default profile. */
-export function desiredYaml(
-	options: { rules?: string; entries?: string; extra?: string; policy?: string } = {},
-): string {
-	return `version: 1
-owner: oceanid
-tunnel:
-  accountId: ${DEFAULT_ACCOUNT_ID}
-  tunnelId: ${DEFAULT_TUNNEL_ID}
-  ingress:
-${
-	options.rules ??
-	`    - hostname: label.example.com
-      service: http://label-studio-ls-app.apps.svc.cluster.local:8085
-    - hostname: k3s.example.com
-      service: https://kubernetes.default.svc:443
-      originRequest: { noTLSVerify: true }`
-}
-splitTunnel:
-  accountId: ${DEFAULT_ACCOUNT_ID}
-  policy: ${options.policy ?? 'default'}
-  include:
-${
-	options.entries ??
-	`    - address: 10.42.0.0/16
-      description: K8s Pod Network
-    - address: 10.43.0.0/16
-      description: K8s Service Network
-      protected: true
-    - address: 192.168.2.0/24
-      description: Calypso GPU`
-}
-${options.extra ?? ''}`
-}
+export { desiredYaml, FOREIGN }
 
 /** A second desired state that changes one rule and one entry (a typical commit). */
 export const changedYaml = (): string =>
