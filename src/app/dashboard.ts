@@ -5,7 +5,7 @@
 import { type FluxObjectState, type Rate, successRate } from '../domain/flux-ledger.ts'
 import type { DailyOutcomes, FluxDeploymentRecord, FluxEventRecord } from '../domain/flux-store.ts'
 import type { Change, ResourcePlan, SplitTunnelPlan, TunnelPlan } from '../domain/plan.ts'
-import { entryKey, ruleKey } from '../domain/plan.ts'
+import { entryKey, isPlan, ruleKey } from '../domain/plan.ts'
 import type { Run } from '../domain/ports.ts'
 import type { Deps } from './deps.ts'
 import { type EgressView, egressView } from './egress-view.ts'
@@ -107,8 +107,7 @@ export async function dashboardView(deps: Deps): Promise<DashboardView> {
 }
 
 function plans(run: Run): ResourcePlan[] {
-	const plan = run.plan as { resources?: ResourcePlan[] } | null
-	return Array.isArray(plan?.resources) ? plan.resources : []
+	return isPlan(run.plan) ? run.plan.resources : []
 }
 
 function ingressTable(plan: TunnelPlan, runId: number, applied: boolean) {

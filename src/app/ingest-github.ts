@@ -43,11 +43,6 @@ export async function ingestGitHubDelivery(
 	deps: IngestDeps,
 	delivery: VerifiedDelivery,
 ): Promise<IngestOutcome> {
-	const existing = await deps.deliveries.find(delivery.deliveryId)
-	// A delivery left at `received` never reached the queue (we answered 5xx); its redelivery is processed.
-	if (existing && existing.status !== 'received') {
-		return { kind: 'duplicate', delivery: existing }
-	}
 	const push = delivery.event.name === 'push' ? delivery.event.payload : undefined
 	const record: GitHubDelivery = {
 		deliveryId: delivery.deliveryId,
@@ -60,7 +55,8 @@ export async function ingestGitHubDelivery(
 		hookId: delivery.hookId,
 		receivedAt: deps.now(),
 	}
-	// Copies of one delivery can arrive together (GitHub and a redelivery, a retrying proxy): one claims it.
+	// One atomic claim decides: a new delivery, or one left `received` by a handler that answered 5xx
+	// or died, is processed; anything already handled, or being handled by a racing copy, is a duplicate.
 	const claim = await deps.deliveries.claim(record, deps.now() - CLAIM_TIMEOUT_MS)
 	if (!claim.claimed) {
 		return { kind: 'duplicate', delivery: claim.existing ?? record }

@@ -2,7 +2,7 @@
  * @module "Is everything fine?" for the edge: per managed resource in sync / drifted / failing /
  * suspended, from the newest runs, plus what is missing from the configuration, in plain words.
  */
-import type { Change, Plan, ResourcePlan } from '../domain/plan.ts'
+import { type Change, isPlan, type ResourcePlan } from '../domain/plan.ts'
 import type { CronTick, Run } from '../domain/ports.ts'
 import type { MissingConfig } from './config.ts'
 import type { Deps } from './deps.ts'
@@ -123,8 +123,4 @@ function resourceStatus(
 		detail: run.status === 'applied' ? 'applied by the last run' : 'in sync',
 		pendingChanges: [],
 	}
-}
-
-function isPlan(value: unknown): value is Plan {
-	return typeof value === 'object' && value !== null && Array.isArray((value as Plan).resources)
 }

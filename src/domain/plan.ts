@@ -103,6 +103,11 @@ export interface Plan {
 	inSync: boolean
 }
 
+/** True for a plan as stored in a run (JSON): runs that failed before planning hold none. */
+export function isPlan(value: unknown): value is Plan {
+	return typeof value === 'object' && value !== null && Array.isArray((value as Plan).resources)
+}
+
 /** A live read: the state, or why it could not be read (which is never an empty state). */
 export type LiveRead<T> = Result<T, string>
 

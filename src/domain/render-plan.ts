@@ -3,9 +3,10 @@
  */
 import type { IngressRule } from './desired-state.ts'
 import type { SplitTunnelEntry } from './edge-state.ts'
-import type { Change, ChangeCause, Plan, ResourcePlan } from './plan.ts'
+import { type Change, type ChangeCause, isPlan, type Plan, type ResourcePlan } from './plan.ts'
 
-const CAUSE_TEXT: Record<ChangeCause, string> = {
+/** Who made a change, in words. */
+export const CAUSE_TEXT: Record<ChangeCause, string> = {
 	commit: 'from a commit',
 	'hand-edit': 'hand edit in the dashboard',
 	'commit-and-hand-edit': 'a commit and a hand edit',
@@ -22,6 +23,11 @@ export interface RenderOptions {
 /** The full human diff, one resource after another. */
 export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
 	return plan.resources.map((r) => renderResource(r, options.causes ?? true)).join('\n\n')
+}
+
+/** The human diff of a run's stored plan, or null when the run made none. */
+export function planTextOf(plan: unknown): string | null {
+	return isPlan(plan) ? renderPlan(plan) : null
 }
 
 /** One line: what the plan does, for commit statuses (GitHub allows 140 characters). */

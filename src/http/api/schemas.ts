@@ -3,12 +3,8 @@
  * `GET /api/openapi.json`, so the documentation cannot drift from the code.
  */
 import { z } from '@hono/zod-openapi'
-import type { Plan } from '../../domain/plan.ts'
 import type { Run } from '../../domain/ports.ts'
-import { renderPlan } from '../../domain/render-plan.ts'
-
-const isPlan = (value: unknown): value is Plan =>
-	typeof value === 'object' && value !== null && Array.isArray((value as Plan).resources)
+import { planTextOf } from '../../domain/render-plan.ts'
 
 /** `?limit=&cursor=`: newest first, keyset paging by id. */
 export const pageQuery = z.object({
@@ -145,7 +141,7 @@ export function runDetail(run: Run): z.infer<typeof runDetailSchema> {
 	return {
 		...runSummary(run),
 		plan: run.plan,
-		planText: isPlan(run.plan) ? renderPlan(run.plan) : null,
+		planText: planTextOf(run.plan),
 		warnings: run.warnings,
 		apiCalls: (run.apiCalls as z.infer<typeof runDetailSchema>['apiCalls'] | null) ?? [],
 	}

@@ -2,20 +2,16 @@
  * The dashboard: is everything fine? Status first, then each managed resource with drift marked,
  * the last diff and the run history. Every state is spelled out in text (never colour alone).
  */
+
 import { raw } from 'hono/html'
 import type { DashboardView, IncludeRow, IngressRow } from '../../app/dashboard.ts'
-import type { Change, ChangeCause } from '../../domain/plan.ts'
+import type { Change } from '../../domain/plan.ts'
 import type { Run } from '../../domain/ports.ts'
+import { CAUSE_TEXT } from '../../domain/render-plan.ts'
 import { DeploymentsSection } from './deployments.tsx'
 import { EgressSection } from './egress.tsx'
+import { utc } from './format.ts'
 import { Layout } from './layout.tsx'
-
-const CAUSE: Record<ChangeCause, string> = {
-	commit: 'from a commit',
-	'hand-edit': 'hand edit in the dashboard',
-	'commit-and-hand-edit': 'commit and hand edit',
-	'first-sync': 'first sync',
-}
 
 const ACTION: Record<Change<unknown>['action'], string> = {
 	add: 'will be added',
@@ -66,8 +62,6 @@ function overall(view: DashboardView): { tone: Tone; lines: string[] } {
 
 const MARK: Record<Tone, string> = { ok: '✓ ', bad: '✗ ', warn: '! ', unknown: '? ' }
 
-const when = (ms: number | null) =>
-	ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19)
 const short = (sha: string | null) => (sha ? sha.slice(0, 7) : '—')
 
 function ChangeCell(props: { change: Change<unknown> | undefined }) {
@@ -76,7 +70,7 @@ function ChangeCell(props: { change: Change<unknown> | undefined }) {
 	}
 	return (
 		<span class="state warn">
-			~ {ACTION[props.change.action]} ({CAUSE[props.change.cause]})
+			~ {ACTION[props.change.action]} ({CAUSE_TEXT[props.change.cause]})
 		</span>
 	)
 }
@@ -228,7 +222,7 @@ export function RunsTable(props: { runs: Run[] }) {
 								<code>{short(run.commitSha)}</code>
 							</td>
 							<td>{run.errorMessage ?? run.summary ?? ''}</td>
-							<td>{when(run.finishedAt)}</td>
+							<td>{utc(run.finishedAt)}</td>
 						</tr>
 					))}
 				</tbody>
@@ -354,7 +348,7 @@ export function DashboardPage(props: {
 							<p>
 								<a href={`/runs/${view.lastDiff.id}`}>Run #{view.lastDiff.id}</a> (
 								{view.lastDiff.trigger}, {view.lastDiff.status.replace('_', ' ')},{' '}
-								{when(view.lastDiff.finishedAt)} UTC)
+								{utc(view.lastDiff.finishedAt)} UTC)
 							</p>
 							<pre>{props.lastDiffText}</pre>
 						</>
@@ -393,7 +387,7 @@ export function DashboardPage(props: {
 								{view.status.cron.map((tick) => (
 									<tr>
 										<td>{tick.job}</td>
-										<td>{when(tick.startedAt)}</td>
+										<td>{utc(tick.startedAt)}</td>
 										<td class={tick.outcome === 'failed' ? 'bad' : ''}>
 											{tick.outcome ?? 'running'}: {tick.detail ?? ''}
 										</td>

@@ -2,16 +2,15 @@
  * The Flux part of the dashboard: success rate with a daily chart (inline SVG, text labels, so it
  * reads without colour), deployments per commit, and recent failures with their class and hint.
  */
+
 import type { FluxView } from '../../app/dashboard.ts'
 import type { PreflightLink } from '../../app/preflight-link.ts'
 import { FAILURE_HINTS } from '../../domain/flux-classify.ts'
 import type { FluxDeploymentRecord } from '../../domain/flux-store.ts'
+import { utc } from './format.ts'
 
 const DAY = 24 * 60 * 60 * 1000
 const pct = (rate: number | null) => (rate === null ? '—' : `${Math.round(rate * 100)}%`)
-const when = (ms: number | null) =>
-	ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16)
-
 function duration(ms: number): string {
 	if (ms < 60_000) {
 		return `${Math.round(ms / 1000)} s`
@@ -162,7 +161,7 @@ export function DeploymentsSection(props: { flux: FluxView; now: number }) {
 										{d.commitSha ? d.commitSha.slice(0, 7) : (d.revision ?? d.revisionKey)}
 									</code>
 								</td>
-								<td>{when(d.pushedAt)}</td>
+								<td>{utc(d.pushedAt, 'minute')}</td>
 								<td>
 									<ul>
 										{d.objects.map((o) => (
@@ -203,7 +202,7 @@ export function DeploymentsSection(props: { flux: FluxView; now: number }) {
 						<tbody>
 							{flux.failures.map((e) => (
 								<tr>
-									<td>{when(e.occurredAt)}</td>
+									<td>{utc(e.occurredAt, 'minute')}</td>
 									<td>
 										{e.object.kind}/{e.object.namespace}/{e.object.name}
 										{e.revision ? (

@@ -3,10 +3,9 @@
  * words and shows the latency or the error, colour only repeats it), the edge's own probe, the
  * verdict per target, `egress.expect`, and open outages.
  */
-import type { CellView, EgressView } from '../../app/egress-view.ts'
 
-const when = (ms: number | null) =>
-	ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 16)
+import type { CellView, EgressView } from '../../app/egress-view.ts'
+import { utc } from './format.ts'
 
 function Cell(props: { cell: CellView | undefined }) {
 	const { cell } = props
@@ -26,7 +25,9 @@ function Cell(props: { cell: CellView | undefined }) {
 			<td class="cell-bad" title={detail}>
 				✗ {cell.error ?? 'failing'}
 				{cell.phase ? ` (${cell.phase})` : ''}
-				{cell.outage ? <span class="muted"> since {when(cell.outage.startedAt)}</span> : null}
+				{cell.outage ? (
+					<span class="muted"> since {utc(cell.outage.startedAt, 'minute')}</span>
+				) : null}
 			</td>
 		)
 	}
@@ -45,7 +46,7 @@ export function EgressSection(props: { egress: EgressView }) {
 			<p class="muted">
 				No egress check has reached the agent yet
 				{egress.lastAttempt
-					? ` (last attempt ${when(egress.lastAttempt.startedAt)}: ${egress.lastAttempt.status}${egress.lastAttempt.note ? `, ${egress.lastAttempt.note}` : ''})`
+					? ` (last attempt ${utc(egress.lastAttempt.startedAt, 'minute')}: ${egress.lastAttempt.status}${egress.lastAttempt.note ? `, ${egress.lastAttempt.note}` : ''})`
 					: ''}
 				.
 			</p>
@@ -56,7 +57,8 @@ export function EgressSection(props: { egress: EgressView }) {
 	return (
 		<>
 			<p>
-				Check of {when(egress.check.startedAt)} UTC: {egress.check.status.replace('_', ' ')}
+				Check of {utc(egress.check.startedAt, 'minute')} UTC:{' '}
+				{egress.check.status.replace('_', ' ')}
 				{egress.check.agentError ? ` — ${egress.check.agentError.message}` : ''}
 				{egress.check.note ? ` — ${egress.check.note}` : ''}.
 			</p>
@@ -138,8 +140,8 @@ export function EgressSection(props: { egress: EgressView }) {
 				<ul>
 					{egress.openOutages.map((o) => (
 						<li class="bad">
-							✗ {o.node} cannot reach {o.target} since {when(o.startedAt)} UTC ({o.failingSamples}{' '}
-							failing checks
+							✗ {o.node} cannot reach {o.target} since {utc(o.startedAt, 'minute')} UTC (
+							{o.failingSamples} failing checks
 							{o.lastError ? `, ${o.lastError}` : ''})
 						</li>
 					))}

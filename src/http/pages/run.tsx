@@ -1,9 +1,10 @@
 /** One run: what triggered it, the plan as a diff, warnings, every API call it made. */
+
 import type { Run } from '../../domain/ports.ts'
+import { utc } from './format.ts'
 import { Layout } from './layout.tsx'
 
-const when = (ms: number | null) =>
-	ms === null ? '—' : `${new Date(ms).toISOString().replace('T', ' ').slice(0, 19)} UTC`
+const when = (ms: number | null) => (ms === null ? '—' : `${utc(ms)} UTC`)
 
 /** The run page. */
 export function RunPage(props: { run: Run; planText: string | null }) {

@@ -592,7 +592,12 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 	const invalidBody = (c: Context<StandinEnv>, message: string, code: number = CODES.invalidBody) =>
 		c.json(envelope(false, null, [{ code, message }]), 400)
 
+	// Every tunnel and profile route authorizes the token for the account first, then finds its object.
 	const findTunnel = (c: Context<StandinEnv>): TunnelState | Response => {
+		const denied = authorize(c, 'tunnel', c.req.param('accountId') ?? '')
+		if (denied !== null) {
+			return denied
+		}
 		const found = state.accounts
 			.get(c.req.param('accountId') ?? '')
 			?.tunnels.get(c.req.param('tunnelId') ?? '')
@@ -606,6 +611,10 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 	}
 
 	const findProfile = (c: Context<StandinEnv>): ProfileState | Response => {
+		const denied = authorize(c, 'zero-trust', c.req.param('accountId') ?? '')
+		if (denied !== null) {
+			return denied
+		}
 		// The default profile lives at `/devices/policy`; `default` is no custom policy id.
 		const policyId = c.req.param('policyId')
 		const key = policyId === undefined ? 'default' : policyId === 'default' ? '' : policyId
@@ -634,10 +643,6 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 
 	api.get(`${tunnelPath}/configurations`, (c) => {
 		const accountId = c.req.param('accountId')
-		const denied = authorize(c, 'tunnel', accountId)
-		if (denied !== null) {
-			return denied
-		}
 		const target = findTunnel(c)
 		if (target instanceof Response) {
 			return target
@@ -647,10 +652,6 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 
 	api.put(`${tunnelPath}/configurations`, async (c) => {
 		const accountId = c.req.param('accountId')
-		const denied = authorize(c, 'tunnel', accountId)
-		if (denied !== null) {
-			return denied
-		}
 		const target = findTunnel(c)
 		if (target instanceof Response) {
 			return target
@@ -673,10 +674,6 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 	})
 
 	api.get(`${tunnelPath}/connections`, (c) => {
-		const denied = authorize(c, 'tunnel', c.req.param('accountId'))
-		if (denied !== null) {
-			return denied
-		}
 		const target = findTunnel(c)
 		if (target instanceof Response) {
 			return target
@@ -691,10 +688,6 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 			'/accounts/:accountId/devices/policy/:policyId',
 		]) {
 			api.get(`${prefix}/${mode}`, (c) => {
-				const denied = authorize(c, 'zero-trust', c.req.param('accountId') ?? '')
-				if (denied !== null) {
-					return denied
-				}
 				const target = findProfile(c)
 				if (target instanceof Response) {
 					return target
@@ -703,10 +696,6 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 				return c.json(envelope(true, target.mode === mode ? target.list : []))
 			})
 			api.put(`${prefix}/${mode}`, async (c) => {
-				const denied = authorize(c, 'zero-trust', c.req.param('accountId') ?? '')
-				if (denied !== null) {
-					return denied
-				}
 				const target = findProfile(c)
 				if (target instanceof Response) {
 					return target
@@ -730,23 +719,15 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 		}
 	}
 
-	api.get('/accounts/:accountId/devices/policy', (c) => {
-		const denied = authorize(c, 'zero-trust', c.req.param('accountId') ?? '')
-		if (denied !== null) {
-			return denied
-		}
-		const target = findProfile(c)
-		return target instanceof Response ? target : c.json(envelope(true, profileResult(target)))
-	})
-
-	api.get('/accounts/:accountId/devices/policy/:policyId', (c) => {
-		const denied = authorize(c, 'zero-trust', c.req.param('accountId') ?? '')
-		if (denied !== null) {
-			return denied
-		}
-		const target = findProfile(c)
-		return target instanceof Response ? target : c.json(envelope(true, profileResult(target)))
-	})
+	for (const path of [
+		'/accounts/:accountId/devices/policy',
+		'/accounts/:accountId/devices/policy/:policyId',
+	]) {
+		api.get(path, (c) => {
+			const target = findProfile(c)
+			return target instanceof Response ? target : c.json(envelope(true, profileResult(target)))
+		})
+	}
 
 	api.get('/accounts/:accountId/devices/policies', (c) => {
 		const accountId = c.req.param('accountId')
