@@ -123,7 +123,14 @@ function fakeD1(): D1Database {
 	}
 	return {
 		prepare: statement,
-		batch: async (list: unknown[]) => list.map(() => ({ results: [], success: true, meta: {} })),
+		// A batch answers each statement as `first` would (the claim and its run row both succeed).
+		batch: async (list: { first(): Promise<unknown> }[]) =>
+			Promise.all(
+				list.map(async (s) => {
+					const row = await s.first()
+					return { results: row ? [row] : [], success: true, meta: {} }
+				}),
+			),
 		exec: async () => ({ count: 0, duration: 0 }),
 	} as unknown as D1Database
 }

@@ -137,6 +137,8 @@ if (webhook) {
 		'',
 		`tidegate ÷ octokit: **${webhook.ratioToOctokit}** (the issue's goal is ≥ 1.0); tidegate ÷ bare Hono: ${webhook.ratioToBareHono}; tidegate's own GET /healthz in the same workerd: ${webhook.healthzPerSecond} req/s.`,
 		'',
+		`Storage floor (one local D1 insert + one queue send, nothing else) ÷ octokit: **${webhook.floorToOctokit}**, the best ratio any intake that dedupes in D1 and enqueues can reach on the local simulators; tidegate ÷ storage floor: ${webhook.ratioToFloor}.`,
+		'',
 		`Verify + parse alone, in-process CPU per delivery: tidegate ${webhook.verifyParse.tidegateUs} µs, @octokit/webhooks ${webhook.verifyParse.octokitUs} µs.`,
 		'',
 	)

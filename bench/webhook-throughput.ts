@@ -6,7 +6,13 @@
  *   --dry-run` bundles it, D1 migrated, KV, queue producers): cap, HMAC verify, JSON + schema,
  *   D1 dedupe claim, run row, two queue sends, 202;
  * - @octokit/webhooks' Node middleware (verify + parse + a no-op handler) on node:http;
- * - a bare Hono route in the same workerd (read the body, answer 202): the runtime's floor.
+ * - a bare Hono route in the same workerd (read the body, answer 202): the runtime's floor;
+ * - a storage floor in the same workerd: one D1 insert and one queue send per request, nothing
+ *   else — the least an intake that dedupes in D1 and enqueues can cost on the local simulators.
+ *
+ * The workerd targets are loaded on their own sockets (Miniflare's `unsafeDirectSockets`), past
+ * Miniflare's entry worker: that router is a local-only hop that production does not have, and it
+ * costs as much CPU as the bare route itself.
  *
  * Each target gets RUNS timed runs of DURATION s (after a warm-up), interleaved, so drift hits all
  * alike. Also the CPU the serving process tree spent per request (Linux /proc), which for
@@ -99,6 +105,10 @@ export interface ThroughputResult {
 	ratioToOctokit: number
 	/** tidegate's median req/s ÷ the bare Hono route's. */
 	ratioToBareHono: number
+	/** The storage floor's median req/s ÷ octokit's: the best ratio any D1-deduping intake gets here. */
+	floorToOctokit: number
+	/** tidegate's median req/s ÷ the storage floor's. */
+	ratioToFloor: number
 	/** tidegate's GET /healthz in the same workerd: the Worker's framework and deps, no storage. */
 	healthzPerSecond: number
 	/** In-process CPU of verify + parse alone, the part both implementations share. */
@@ -244,6 +254,14 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 			outfile: join(dir, 'bare/index.js'),
 			logLevel: 'error',
 		})
+		await build({
+			entryPoints: [join(ROOT, 'bench/workers/storage-floor.ts')],
+			bundle: true,
+			format: 'esm',
+			platform: 'neutral',
+			outfile: join(dir, 'floor/index.js'),
+			logLevel: 'error',
+		})
 		// Miniflare 5 takes its own option shape; the v4 shape (documented in its README) converts.
 		mf = new Miniflare(
 			convertV4MiniflareOptions({
@@ -257,6 +275,7 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 						modulesRoot: join(dir, 'tidegate'),
 						compatibilityDate: '2026-11-01',
 						routes: ['tidegate.bench/*'],
+						unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
 						bindings: {
 							CF_API_BASE_URL: 'http://127.0.0.1:9/client/v4',
 							GITHUB_API_BASE_URL: 'http://127.0.0.1:9',
@@ -290,12 +309,30 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 						modulesRoot: join(dir, 'bare'),
 						compatibilityDate: '2026-11-01',
 						routes: ['bare.bench/*'],
+						unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+					},
+					{
+						name: 'storage-floor',
+						modules: true,
+						scriptPath: join(dir, 'floor/index.js'),
+						modulesRoot: join(dir, 'floor'),
+						compatibilityDate: '2026-11-01',
+						routes: ['floor.bench/*'],
+						unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+						d1Databases: { DB: 'bench-floor-db' },
+						queueProducers: { JOBS: { queueName: 'bench-floor-jobs' } },
 					},
 				],
 			}),
 		)
-		const base = await mf.ready
+		await mf.ready
+		const direct = async (worker: string) =>
+			(await (mf as Miniflare).unsafeGetDirectURL(worker)).origin
+		const base = await direct('tidegate')
 		await migrate(mf)
+		await (await mf.getD1Database('DB', 'storage-floor'))
+			.prepare('CREATE TABLE deliveries (id TEXT PRIMARY KEY)')
+			.run()
 		const workerd = await workerdPid()
 		const started = await startOctokit()
 		octokit = started.proc
@@ -304,7 +341,7 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 		const targets = [
 			{
 				target: 'tidegate (workerd)',
-				url: `${base.origin}/webhooks/github`,
+				url: `${base}/webhooks/github`,
 				host: 'tidegate.bench',
 				pid: workerd,
 			},
@@ -316,8 +353,14 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 			},
 			{
 				target: 'bare Hono (workerd)',
-				url: `${base.origin}/webhooks/github`,
+				url: `${await direct('bare-hono')}/webhooks/github`,
 				host: 'bare.bench',
+				pid: workerd,
+			},
+			{
+				target: 'storage floor (workerd)',
+				url: `${await direct('storage-floor')}/webhooks/github`,
+				host: 'floor.bench',
 				pid: workerd,
 			},
 		]
@@ -357,7 +400,7 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 		}
 		// The framework floor of the same Worker: GET /healthz builds the same deps and Hono app.
 		const health = await autocannon({
-			url: `${base.origin}/healthz`,
+			url: `${base}/healthz`,
 			connections: CONNECTIONS,
 			duration: DURATION,
 			headers: { host: 'tidegate.bench' },
@@ -406,6 +449,8 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 			rows,
 			ratioToOctokit: round(median('tidegate') / median('@octokit'), 3),
 			ratioToBareHono: round(median('tidegate') / median('bare'), 3),
+			floorToOctokit: round(median('storage floor') / median('@octokit'), 3),
+			ratioToFloor: round(median('tidegate') / median('storage floor'), 3),
 			healthzPerSecond: round(healthzPerSecond, 0),
 			verifyParse: await measureVerifyParse(body, signature),
 		}
@@ -429,6 +474,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
 	}
 	console.log(
 		`tidegate ÷ octokit = ${r.ratioToOctokit} (goal ≥ 1.0); tidegate ÷ bare Hono = ${r.ratioToBareHono}`,
+	)
+	console.log(
+		`storage floor ÷ octokit = ${r.floorToOctokit} (the best any D1-deduping intake gets on the local simulators); tidegate ÷ storage floor = ${r.ratioToFloor}`,
 	)
 	console.log(`tidegate GET /healthz in the same workerd: ${r.healthzPerSecond} req/s`)
 	console.log(

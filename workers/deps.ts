@@ -32,6 +32,7 @@ import {
 import { type ConfigValues, findMissingConfig, isSet } from '../src/app/config.ts'
 import type { Deps } from '../src/app/deps.ts'
 import { consoleLogger } from '../src/lib/log.ts'
+import { once } from '../src/lib/once.ts'
 
 /** Builds the dependencies for one invocation. Never throws on missing configuration. */
 export function buildDeps(env: Env): Deps {
@@ -40,6 +41,26 @@ export function buildDeps(env: Env): Deps {
 	const cloudflareBase = isSet(env.CF_API_BASE_URL)
 		? env.CF_API_BASE_URL
 		: 'https://api.cloudflare.com/client/v4'
+	// Built on first use: most invocations (webhooks, pages, cron ticks) never call Cloudflare, and
+	// building an SDK client costs more CPU than verifying a webhook.
+	const tunnelApi = once(() =>
+		isSet(env.CF_TUNNEL_API_TOKEN)
+			? cloudflareTunnelApi(
+					createTunnelClient({ apiToken: env.CF_TUNNEL_API_TOKEN, baseURL: cloudflareBase, calls }),
+				)
+			: unconfiguredTunnelApi('CF_TUNNEL_API_TOKEN'),
+	)
+	const splitTunnelApi = once(() =>
+		isSet(env.CF_ZERO_TRUST_API_TOKEN)
+			? cloudflareSplitTunnelApi(
+					createDevicesClient({
+						apiToken: env.CF_ZERO_TRUST_API_TOKEN,
+						baseURL: cloudflareBase,
+						calls,
+					}),
+				)
+			: unconfiguredSplitTunnelApi('CF_ZERO_TRUST_API_TOKEN'),
+	)
 	return {
 		version: pkg.version,
 		missingConfig: findMissingConfig(values),
@@ -83,20 +104,12 @@ export function buildDeps(env: Env): Deps {
 						calls,
 					})
 				: unconfiguredRepository('GITHUB_TOKEN and GITHUB_REPOSITORY'),
-		tunnelApi: isSet(env.CF_TUNNEL_API_TOKEN)
-			? cloudflareTunnelApi(
-					createTunnelClient({ apiToken: env.CF_TUNNEL_API_TOKEN, baseURL: cloudflareBase, calls }),
-				)
-			: unconfiguredTunnelApi('CF_TUNNEL_API_TOKEN'),
-		splitTunnelApi: isSet(env.CF_ZERO_TRUST_API_TOKEN)
-			? cloudflareSplitTunnelApi(
-					createDevicesClient({
-						apiToken: env.CF_ZERO_TRUST_API_TOKEN,
-						baseURL: cloudflareBase,
-						calls,
-					}),
-				)
-			: unconfiguredSplitTunnelApi('CF_ZERO_TRUST_API_TOKEN'),
+		get tunnelApi() {
+			return tunnelApi()
+		},
+		get splitTunnelApi() {
+			return splitTunnelApi()
+		},
 		fluxReceiver:
 			isSet(env.FLUX_RECEIVER_URL) && isSet(env.FLUX_RECEIVER_SECRET)
 				? fluxReceiver({ url: env.FLUX_RECEIVER_URL, secret: env.FLUX_RECEIVER_SECRET, calls })

@@ -3,11 +3,12 @@
  * record, and queue a reconcile for pushes to the tracked branch. A push is a hint; the reconcile
  * reads the branch head itself, so late or repeated pushes cannot roll anything back.
  */
-import type { GitHubDelivery } from '../domain/ports.ts'
+import type { JobMessage } from '../contracts/queue.ts'
+import type { GitHubDelivery, Run } from '../domain/ports.ts'
 import type { PushPayload } from '../webhooks/github.ts'
 import type { Deps } from './deps.ts'
-import { enqueueReconcile } from './enqueue-reconcile.ts'
-import { queuePreflight } from './preflight-job.ts'
+import { failUnsent, newRun, sendRun } from './enqueue-reconcile.ts'
+import { preflightMessage } from './preflight-job.ts'
 
 /** A verified delivery, its payload parsed for the events tidegate acts on. */
 export interface VerifiedDelivery {
@@ -43,7 +44,7 @@ export async function ingestGitHubDelivery(
 	deps: IngestDeps,
 	delivery: VerifiedDelivery,
 ): Promise<IngestOutcome> {
-	const push = delivery.event.name === 'push' ? delivery.event.payload : undefined
+	const push = pushOf(delivery)
 	const record: GitHubDelivery = {
 		deliveryId: delivery.deliveryId,
 		event: delivery.event.name,
@@ -55,14 +56,22 @@ export async function ingestGitHubDelivery(
 		hookId: delivery.hookId,
 		receivedAt: deps.now(),
 	}
+	const ignored = whyIgnored(deps, delivery)
 	// One atomic claim decides: a new delivery, or one left `received` by a handler that answered 5xx
 	// or died, is processed; anything already handled, or being handled by a racing copy, is a duplicate.
-	const claim = await deps.deliveries.claim(record, deps.now() - CLAIM_TIMEOUT_MS)
+	// A push that asks for a reconcile gets its run row in the same round trip.
+	const claim = await deps.deliveries.claim(
+		record,
+		deps.now() - CLAIM_TIMEOUT_MS,
+		ignored === undefined
+			? newRun({ trigger: 'push', deliveryId: delivery.deliveryId }, record.receivedAt)
+			: undefined,
+	)
 	if (!claim.claimed) {
 		return { kind: 'duplicate', delivery: claim.existing ?? record }
 	}
 	try {
-		return await processClaimed(deps, delivery, record, push)
+		return await processClaimed(deps, delivery, record, { run: claim.run, ignored })
 	} catch (e) {
 		// Answered 5xx: GitHub's redelivery of this id must be processed, not taken for a duplicate.
 		await deps.deliveries
@@ -72,6 +81,10 @@ export async function ingestGitHubDelivery(
 	}
 }
 
+function pushOf(delivery: VerifiedDelivery): PushPayload | undefined {
+	return delivery.event.name === 'push' ? delivery.event.payload : undefined
+}
+
 /** A claim older than this belongs to a handler that died; the delivery may be claimed again. */
 const CLAIM_TIMEOUT_MS = 60_000
 
@@ -79,25 +92,34 @@ async function processClaimed(
 	deps: IngestDeps,
 	delivery: VerifiedDelivery,
 	record: GitHubDelivery,
-	push: PushPayload | undefined,
+	decided: { run: Run | undefined; ignored: string | undefined },
 ): Promise<IngestOutcome> {
+	const { run, ignored } = decided
 	if (delivery.event.name === 'ping') {
 		await deps.deliveries.save({ ...record, status: 'ping' })
 		return { kind: 'ping' }
 	}
+	let companions: JobMessage[] = []
+	const push = pushOf(delivery)
 	if (push && tracksBranch(deps, push)) {
-		await forwardToFlux(deps, delivery.deliveryId, push)
-		// Every push may change Flux manifests; the consumer reads tidegate.yaml to see if `ownership` asks for the check.
-		await queuePreflight(deps, delivery.deliveryId, push)
+		try {
+			companions = await pushCompanions(deps, delivery.deliveryId, push)
+		} catch (e) {
+			if (run) {
+				await failUnsent(deps, run.id, e).catch(() => undefined)
+			}
+			throw e
+		}
 	}
-	const ignored = push
-		? whyIgnored(deps, push)
-		: `event "${delivery.event.name}" is not one tidegate acts on`
-	if (ignored) {
+	if (ignored !== undefined) {
+		await deps.jobs.sendBatch(companions)
 		await deps.deliveries.save({ ...record, status: 'ignored', reason: ignored })
 		return { kind: 'ignored', reason: ignored }
 	}
-	const run = await enqueueReconcile(deps, { trigger: 'push', deliveryId: delivery.deliveryId })
+	if (!run) {
+		throw new Error('the claim of a push to reconcile came back without its run')
+	}
+	await sendRun(deps, run, companions)
 	await deps.deliveries.save({ ...record, status: 'queued', runId: run.id })
 	return { kind: 'queued', runId: run.id }
 }
@@ -110,14 +132,19 @@ function tracksBranch(deps: IngestDeps, push: PushPayload): boolean {
 	)
 }
 
-/** Any push to the tracked branch (whatever it touched) makes Flux pull now, when a Receiver is set. */
-async function forwardToFlux(
+/**
+ * What every push to the tracked branch queues besides a reconcile, whatever it touched: the
+ * pre-flight check (the consumer reads tidegate.yaml to see if `ownership` asks for it) and, when a
+ * Receiver is set, the notice that makes Flux pull now.
+ */
+async function pushCompanions(
 	deps: IngestDeps,
 	deliveryId: string,
 	push: PushPayload,
-): Promise<void> {
+): Promise<JobMessage[]> {
+	const preflight = preflightMessage(deliveryId, push)
 	if (!deps.fluxReceiver) {
-		return
+		return [preflight]
 	}
 	const notice = {
 		deliveryId,
@@ -126,10 +153,18 @@ async function forwardToFlux(
 		commitSha: push.after,
 	}
 	await deps.receiverNotifications.queued(notice, deps.now())
-	await deps.jobs.send({ v: 1, kind: 'flux.receiver', ...notice })
+	return [{ v: 1, kind: 'flux.receiver', ...notice }, preflight]
 }
 
-function whyIgnored(deps: IngestDeps, push: PushPayload): string | undefined {
+/** Why a delivery asks for no reconcile, or `undefined` when it does. */
+function whyIgnored(deps: IngestDeps, delivery: VerifiedDelivery): string | undefined {
+	if (delivery.event.name === 'ping') {
+		return 'ping'
+	}
+	const push = pushOf(delivery)
+	if (!push) {
+		return `event "${delivery.event.name}" is not one tidegate acts on`
+	}
 	if (push.repository.full_name.toLowerCase() !== deps.repositoryName?.toLowerCase()) {
 		return `push to ${push.repository.full_name}, not the tracked repository ${deps.repositoryName ?? '(GITHUB_REPOSITORY is not set)'}`
 	}

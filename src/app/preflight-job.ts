@@ -44,20 +44,16 @@ export const PREFLIGHT_MAX_ATTEMPTS = 5
 
 const ZERO_SHA = '0'.repeat(40)
 
-/** Queues the check of a push to the tracked branch; whether `ownership` is configured is decided at that commit. */
-export async function queuePreflight(
-	deps: Pick<Deps, 'jobs'>,
-	deliveryId: string,
-	push: PushPayload,
-): Promise<void> {
-	await deps.jobs.send({
+/** The message that queues the check of a push to the tracked branch; whether `ownership` is configured is decided at that commit. */
+export function preflightMessage(deliveryId: string, push: PushPayload): PreflightMessage {
+	return {
 		v: 1,
 		kind: 'preflight',
 		deliveryId,
 		ref: push.ref,
 		commitSha: push.after,
 		beforeSha: push.before === ZERO_SHA ? null : push.before,
-	})
+	}
 }
 
 /** A failure that ends the check without a verdict. */

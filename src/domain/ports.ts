@@ -87,14 +87,17 @@ export interface RunQuery {
 }
 
 /** The record of reconcile runs (D1). */
+/** A run about to be queued. */
+export interface NewRun {
+	trigger: RunTrigger
+	dryRun: boolean
+	force: boolean
+	deliveryId?: string
+	queuedAt: number
+}
+
 export interface RunStore {
-	create(run: {
-		trigger: RunTrigger
-		dryRun: boolean
-		force: boolean
-		deliveryId?: string
-		queuedAt: number
-	}): Promise<Run>
+	create(run: NewRun): Promise<Run>
 	get(id: number): Promise<Run | undefined>
 	/** The newest run of this trigger still queued or running since `since`, if any. */
 	findPending(trigger: RunTrigger, since: number): Promise<Run | undefined>
@@ -111,6 +114,8 @@ export interface RunStore {
 /** The JOBS queue: the only way work reaches the single writer. */
 export interface JobQueue {
 	send(message: JobMessage): Promise<void>
+	/** Several messages in one call (a push queues up to three); all are sent or the call fails. */
+	sendBatch(messages: JobMessage[]): Promise<void>
 }
 
 /** A queue message that will never be processed, with the reason. */
@@ -341,12 +346,17 @@ export interface DeliveryStore {
 	 * Atomically claims a delivery for processing: records it as `received` and in progress unless
 	 * a record exists. A `received` record is claimed again only when its handler gave up
 	 * (`release`) or its claim is older than `staleBefore` (the handler died). Racing copies of one
-	 * delivery thus get one claim between them.
+	 * delivery thus get one claim between them. With `run`, the run row is created in the same
+	 * transaction when, and only when, the claim succeeds.
 	 */
 	claim(
 		delivery: GitHubDelivery,
 		staleBefore: number,
-	): Promise<{ claimed: true } | { claimed: false; existing: GitHubDelivery | undefined }>
+		run?: NewRun,
+	): Promise<
+		| { claimed: true; run: Run | undefined }
+		| { claimed: false; existing: GitHubDelivery | undefined }
+	>
 	/** Gives a claimed, still `received` delivery up (the handler failed), saying why. */
 	release(deliveryId: string, reason: string): Promise<void>
 	/** The hook id of the newest delivery that carried one. */

@@ -22,14 +22,31 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
 	return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('')
 }
 
+/**
+ * Imported keys, kept for the isolate's life: importing costs as much as verifying a 7 KB body,
+ * and the secrets are the few the Worker was configured with. Bounded all the same.
+ */
+const keys = new Map<string, CryptoKey>()
+const MAX_CACHED_KEYS = 16
+
 async function key(secret: string, usage: 'sign' | 'verify'): Promise<CryptoKey> {
-	return crypto.subtle.importKey(
+	const id = `${usage}:${secret}`
+	const cached = keys.get(id)
+	if (cached !== undefined) {
+		return cached
+	}
+	const imported = await crypto.subtle.importKey(
 		'raw',
 		new TextEncoder().encode(secret),
 		{ name: 'HMAC', hash: 'SHA-256' },
 		false,
 		[usage],
 	)
+	if (keys.size >= MAX_CACHED_KEYS) {
+		keys.clear()
+	}
+	keys.set(id, imported)
+	return imported
 }
 
 /** `hex(HMAC-SHA256(secret, body))`. */

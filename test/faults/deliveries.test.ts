@@ -73,11 +73,10 @@ describe('Deliveries: duplicates, redeliveries and order', () => {
 	it('a delivery answered 5xx before it was queued is processed when GitHub redelivers it', async () => {
 		const yaml = desiredYaml()
 		await commit(edge, yaml)
-		const broken = {
-			send: async () => {
-				throw new Error('Queue send failed: storage limit')
-			},
-		} as unknown as Queue
+		const fail = async () => {
+			throw new Error('Queue send failed: storage limit')
+		}
+		const broken = { send: fail, sendBatch: fail } as unknown as Queue
 		const failed = await sendPush({ deliveryId: 'redeliver-1', onEnv: capturedEnv(broken) })
 		expect(failed.status).toBe(500)
 		expect(edge.cloudflare.writes()).toEqual([])
@@ -88,6 +87,10 @@ describe('Deliveries: duplicates, redeliveries and order', () => {
 			status: 'received',
 			reason: 'not queued: Queue send failed: storage limit',
 		})
+		// The run row made with the claim says why it never ran, instead of waiting forever.
+		expect((await allRuns()).map((r) => [r.status, r.error_code])).toEqual([
+			['failed', 'enqueue_failed'],
+		])
 		const redelivered = await sendPush({ deliveryId: 'redeliver-1' })
 		expect(redelivered.status).toBe(202)
 		await settled(Number(redelivered.json.runId))

@@ -320,6 +320,16 @@ describe('GitHub intake: events and push shapes', () => {
 			await expectAcceptedAndAccounted(result)
 		})
 	}
+
+	it('a push that leaves tidegate.yaml alone → 200 ignored, no run; Flux is still told and the pre-flight check still queued', async () => {
+		const commits = [{ id: 'b'.repeat(40), added: ['apps/new.yaml'], removed: [], modified: [] }]
+		const result = await send(await githubDelivery(pushPayload({ commits })))
+		expect(result.status, result.body).toBe(200)
+		expect(JSON.parse(result.body)).toMatchObject({ status: 'ignored' })
+		expect(result.sent.map((m) => m.kind)).toEqual(['flux.receiver', 'preflight'])
+		expect(await allRuns()).toEqual([])
+		await expectAccounted([JSON.parse(result.body).deliveryId])
+	})
 })
 
 describe('Flux intake: forged, repeated and odd events', () => {

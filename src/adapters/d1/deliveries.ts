@@ -1,5 +1,6 @@
 /** Verified GitHub deliveries in D1 (table `github_deliveries`). */
 import type { DeliveryStore, GitHubDelivery } from '../../domain/ports.ts'
+import { insertRun, type RunRow, toRun } from './runs.ts'
 
 interface DeliveryRow {
 	delivery_id: string
@@ -62,10 +63,10 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
 				)
 				.run()
 		},
-		async claim(d, staleBefore) {
+		async claim(d, staleBefore, run) {
 			// The upsert only overwrites a `received` row whose handler gave up or died; a row the
 			// statement did not write returns nothing, so exactly one of racing copies claims it.
-			const claimed = await db
+			const claim = db
 				.prepare(
 					`INSERT INTO github_deliveries (delivery_id, event, status, reason, ref, after_sha, run_id, hook_id, received_at)
 					 VALUES (?1, ?2, 'received', ?3, ?4, ?5, NULL, ?6, ?7)
@@ -86,11 +87,28 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
 					d.receivedAt,
 					staleBefore,
 				)
-				.first<{ delivery_id: string }>()
-			if (claimed) {
-				return { claimed: true }
+			if (run === undefined) {
+				const claimed = await claim.first<{ delivery_id: string }>()
+				return claimed
+					? { claimed: true, run: undefined }
+					: { claimed: false, existing: await this.find(d.deliveryId) }
 			}
-			return { claimed: false, existing: await this.find(d.deliveryId) }
+			// One round trip: a batch is one transaction, and changes() is the row count of the claim
+			// just before it (0 when the upsert was refused), so the run exists exactly when the claim won.
+			const [claimed, created] = await db.batch<{ delivery_id: string } | RunRow>([
+				claim,
+				insertRun(db, run, 'changes() = 1'),
+			])
+			if ((claimed?.results.length ?? 0) === 0) {
+				return { claimed: false, existing: await this.find(d.deliveryId) }
+			}
+			// Should changes() ever read otherwise, the won claim still gets its run, one round trip later.
+			const row =
+				(created?.results[0] as RunRow | undefined) ?? (await insertRun(db, run).first<RunRow>())
+			if (!row) {
+				throw new Error('INSERT INTO runs returned no row')
+			}
+			return { claimed: true, run: toRun(row) }
 		},
 		async release(deliveryId, reason) {
 			await db

@@ -1,7 +1,7 @@
 /** Reconcile runs in D1 (table `runs`). */
-import type { Run, RunOutcome, RunStore } from '../../domain/ports.ts'
+import type { NewRun, Run, RunOutcome, RunStore } from '../../domain/ports.ts'
 
-interface RunRow {
+export interface RunRow {
 	id: number
 	trigger: Run['trigger']
 	status: Run['status']
@@ -46,23 +46,24 @@ export function toRun(row: RunRow): Run {
 	}
 }
 
+/**
+ * The statement that queues a run, returning its row. `onlyIf` is a SQL condition; when it is false
+ * nothing is inserted (used to create a run in the same batch as the claim that justifies it).
+ */
+export function insertRun(db: D1Database, run: NewRun, onlyIf = 'TRUE'): D1PreparedStatement {
+	return db
+		.prepare(
+			`INSERT INTO runs (trigger, status, dry_run, force, delivery_id, queued_at)
+			 SELECT ?1, 'queued', ?2, ?3, ?4, ?5 WHERE ${onlyIf} RETURNING *`,
+		)
+		.bind(run.trigger, run.dryRun ? 1 : 0, run.force ? 1 : 0, run.deliveryId ?? null, run.queuedAt)
+}
+
 /** D1-backed RunStore. */
 export function d1RunStore(db: D1Database): RunStore {
 	return {
 		async create(run) {
-			const row = await db
-				.prepare(
-					`INSERT INTO runs (trigger, status, dry_run, force, delivery_id, queued_at)
-					 VALUES (?1, 'queued', ?2, ?3, ?4, ?5) RETURNING *`,
-				)
-				.bind(
-					run.trigger,
-					run.dryRun ? 1 : 0,
-					run.force ? 1 : 0,
-					run.deliveryId ?? null,
-					run.queuedAt,
-				)
-				.first<RunRow>()
+			const row = await insertRun(db, run).first<RunRow>()
 			if (!row) {
 				throw new Error('INSERT INTO runs returned no row')
 			}

@@ -8,6 +8,11 @@ export function jobQueue(queue: Queue<JobMessage>): JobQueue {
 		async send(message) {
 			await queue.send(message, { contentType: 'json' })
 		},
+		async sendBatch(messages) {
+			if (messages.length > 0) {
+				await queue.sendBatch(messages.map((body) => ({ body, contentType: 'json' })))
+			}
+		},
 	}
 }
 

@@ -30,6 +30,9 @@ export function egressDeps(overrides: Partial<Record<keyof Env, string>> = {}): 
 		send: async (message) => {
 			sent.push(message)
 		},
+		sendBatch: async (messages) => {
+			sent.push(...messages)
+		},
 	}
 	return { deps, sent }
 }
