@@ -16,6 +16,7 @@ import { d1EgressStore } from '../src/adapters/d1/egress.ts'
 import { d1FluxLedger } from '../src/adapters/d1/flux-ledger.ts'
 import { d1PreflightStore } from '../src/adapters/d1/preflight-results.ts'
 import { d1ReceiverNotifications } from '../src/adapters/d1/receiver-notifications.ts'
+import { d1Retention } from '../src/adapters/d1/retention.ts'
 import { d1RunStore } from '../src/adapters/d1/runs.ts'
 import { d1SettingsStore } from '../src/adapters/d1/settings.ts'
 import { socketsEdgeProber } from '../src/adapters/edge/sockets.ts'
@@ -90,6 +91,7 @@ export function buildDeps(env: Env): Deps {
 		deadLetters: d1DeadLetterStore(env.DB),
 		deadLetterQueue: deadLetterQueue(env.JOBS_DLQ),
 		cronLog: d1CronLog(env.DB),
+		retention: d1Retention(env.DB),
 		settings: d1SettingsStore(env.DB),
 		applications: d1ApplicationStore(env.DB),
 		fileCache: kvFileCache(env.CACHE),

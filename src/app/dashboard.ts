@@ -9,8 +9,9 @@ import { entryKey, isPlan, ruleKey } from '../domain/plan.ts'
 import type { Run } from '../domain/ports.ts'
 import type { Deps } from './deps.ts'
 import { type EgressView, egressView } from './egress-view.ts'
+import { FAILING_FLUX_SHOWN, type Health, healthOf } from './health.ts'
 import { type PreflightLink, preflightLinks } from './preflight-link.ts'
-import { type EdgeStatus, edgeStatus } from './status.ts'
+import { type EdgeStatus, edgeStatus, STATUS_RUNS } from './status.ts'
 
 /** One row of the ingress table. */
 export interface IngressRow {
@@ -50,6 +51,8 @@ export interface DashboardView {
 	lastDiff: Run | undefined
 	flux: FluxView
 	egress: EgressView
+	/** The banner: the same answer `GET /api/status` gives. */
+	health: Health
 }
 
 /** Deployments as Flux reported them. */
@@ -67,19 +70,21 @@ export interface FluxView {
 }
 
 const DAY = 24 * 60 * 60 * 1000
+const RUNS_SHOWN = 15
 
 /** Gathers the dashboard. */
 export async function dashboardView(deps: Deps): Promise<DashboardView> {
 	const now = deps.now()
-	const [status, runs, counts, daily, deployments, failures, egress, failing] = await Promise.all([
-		edgeStatus(deps),
-		deps.runs.list({ limit: 15 }),
+	const recent = await deps.runs.list({ limit: STATUS_RUNS })
+	const runs = recent.slice(0, RUNS_SHOWN)
+	const [status, counts, daily, deployments, failures, egress, failing] = await Promise.all([
+		edgeStatus(deps, recent),
 		deps.fluxLedger.outcomeCounts(now - 7 * DAY),
 		deps.fluxLedger.dailyOutcomes(Math.floor(now / DAY) * DAY - 13 * DAY),
 		deps.fluxLedger.listDeployments({ limit: 8, branch: deps.source.branch }),
 		deps.fluxLedger.listEvents({ limit: 8, outcome: 'failure' }),
 		egressView(deps, { limit: 0 }),
-		deps.fluxLedger.listObjects({ state: 'failing', limit: 20 }),
+		deps.fluxLedger.listObjects({ state: 'failing', limit: FAILING_FLUX_SHOWN }),
 	])
 	const planned = runs.find(
 		(r) => !r.dryRun && r.status !== 'queued' && r.status !== 'running' && plans(r).length > 0,
@@ -103,6 +108,7 @@ export async function dashboardView(deps: Deps): Promise<DashboardView> {
 			preflight: await preflightLinks(deps.preflight, deployments),
 		},
 		egress,
+		health: healthOf(status, egress.expectations, failing),
 	}
 }
 

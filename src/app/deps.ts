@@ -20,6 +20,7 @@ import type {
 	PreflightStore,
 	ReceiverNotificationStore,
 	RepositoryApi,
+	RetentionStore,
 	RunStore,
 	SettingsStore,
 	SplitTunnelApi,
@@ -55,6 +56,7 @@ export interface Deps {
 	deadLetters: DeadLetterStore
 	deadLetterQueue: DeadLetterQueue
 	cronLog: CronLog
+	retention: RetentionStore
 	settings: SettingsStore
 	applications: ApplicationStore
 	fileCache: FileCache

@@ -31,15 +31,17 @@ export interface EdgeStatus {
 	deadLetters: number
 }
 
-const RECENT = 25
+/** How many of the newest runs the status is read from. */
+export const STATUS_RUNS = 25
 
-/** Gathers the status from the run history. */
+/** Gathers the status from the run history (`recent`: the newest runs, when the caller has them). */
 export async function edgeStatus(
 	deps: Pick<Deps, 'runs' | 'settings' | 'cronLog' | 'deadLetters' | 'version' | 'missingConfig'>,
+	recentRuns?: Run[],
 ): Promise<EdgeStatus> {
 	const [suspended, recent, cron, deadLetters] = await Promise.all([
 		deps.settings.get('suspended'),
-		deps.runs.list({ limit: RECENT }),
+		recentRuns ?? deps.runs.list({ limit: STATUS_RUNS }),
 		deps.cronLog.latest(),
 		deps.deadLetters.count(),
 	])

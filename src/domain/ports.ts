@@ -248,6 +248,31 @@ export interface ApplicationStore {
 	record(application: Application): Promise<void>
 }
 
+/** What one retention pass removed, per table. */
+export type PrunedRows = Record<
+	| 'deliveries'
+	| 'redeliveryRequests'
+	| 'receiverNotifications'
+	| 'preflightResults'
+	| 'applications'
+	| 'runs',
+	number
+>
+
+/** Bookkeeping that only grows, pruned daily (docs/storage.md, "Retention"). */
+export interface RetentionStore {
+	/**
+	 * Deletes rows older than `before`, at most `limit` per table, and keeps what is still in use:
+	 * unfinished runs, the newest `keepRuns` runs (the status is read from them), runs an
+	 * application or a delivery refers to, and the newest `keepApplications` applications of each
+	 * resource (last applied state and rollback history).
+	 */
+	prune(
+		before: number,
+		options: { keepRuns: number; keepApplications: number; limit: number },
+	): Promise<PrunedRows>
+}
+
 /** Operator switches and persisted guards (D1 `settings`). */
 export interface SettingsStore {
 	get(key: SettingKey): Promise<string | undefined>

@@ -252,6 +252,15 @@ describe('status and OpenAPI', () => {
 		expect(status?.resources).toEqual([
 			expect.objectContaining({ kind: 'tunnel', state: 'in_sync' }),
 		])
+		expect(status).toMatchObject({ health: { state: 'ok', problems: [] } })
+	})
+
+	it('says the health is unknown before the first reconcile, with the reason', async () => {
+		const status = await json<{ health: unknown; resources: unknown[] }>(
+			await api('/api/status', { headers: bearer }),
+		)
+		expect(status.resources).toEqual([])
+		expect(status.health).toEqual({ state: 'unknown', problems: ['No reconcile has run yet.'] })
 	})
 
 	it('publishes an OpenAPI document generated from the route schemas', async () => {

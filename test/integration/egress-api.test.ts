@@ -161,6 +161,19 @@ describe('after checks', () => {
 		])
 	})
 
+	it('puts an unmet expectation in the overall health of GET /api/status', async () => {
+		const body = await json('/api/status')
+		expect(body.health.state).toBe('bad')
+		expect(body.health.problems).toContain(
+			'Egress: every node must reach labelfish-db: node-c cannot',
+		)
+		expect(body.egress).toMatchObject({
+			checkedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+			expectations: { met: 0, unmet: 1, unknown: 1 },
+		})
+		expect(body.egress.openOutages).toBeGreaterThan(0)
+	})
+
 	it('lists open outages with their length so far', async () => {
 		const body = await json('/api/egress')
 		expect(body.openOutages).toHaveLength(1)

@@ -242,3 +242,25 @@ describe('GET /api/deployments/objects', () => {
 		])
 	})
 })
+
+describe('GET /api/status', () => {
+	it('lists the failing Flux objects and makes the overall health bad', async () => {
+		const { body } = await adminGet<{
+			health: { state: string; problems: string[] }
+			flux: { failing: unknown[] }
+		}>('/api/status')
+		expect(body.flux.failing).toEqual([
+			{
+				kind: 'Kustomization',
+				namespace: 'flux-system',
+				name: 'apps',
+				failureClass: 'health-check-timeout',
+				failingSince: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+			},
+		])
+		expect(body.health.state).toBe('bad')
+		expect(body.health.problems).toContain(
+			'Flux: Kustomization/flux-system/apps is failing (health-check-timeout)',
+		)
+	})
+})

@@ -1,12 +1,23 @@
-/** `GET /api/status`: per resource in sync / drifted / failing / suspended, and missing configuration. */
+/**
+ * `GET /api/status`: the overall health (the dashboard banner's lines), per resource in sync /
+ * drifted / failing / suspended, missing configuration, and one summary each of egress and Flux.
+ */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { edgeStatus } from '../../app/status.ts'
+import { statusReport } from '../../app/health.ts'
 import type { AppEnv } from '../app.ts'
 import { runSummary, runSummarySchema } from './schemas.ts'
 
 const statusSchema = z
 	.object({
 		version: z.string(),
+		health: z
+			.object({
+				state: z.enum(['ok', 'warn', 'bad', 'unknown']),
+				problems: z.array(z.string()).openapi({
+					description: 'everything that is not fine, worst first (the dashboard banner)',
+				}),
+			})
+			.openapi({ description: '`unknown` only before the first reconcile, when nothing is wrong' }),
 		suspended: z.boolean(),
 		missingConfig: z.array(
 			z.object({ name: z.string(), kind: z.enum(['secret', 'var']), neededFor: z.string() }),
@@ -32,13 +43,33 @@ const statusSchema = z
 			}),
 		),
 		deadLetters: z.number().int(),
+		egress: z.object({
+			checkedAt: z.string().nullable().openapi({ description: 'start of the newest check' }),
+			expectations: z.object({
+				met: z.number().int(),
+				unmet: z.number().int(),
+				unknown: z.number().int(),
+			}),
+			openOutages: z.number().int(),
+		}),
+		flux: z.object({
+			failing: z.array(
+				z.object({
+					kind: z.string(),
+					namespace: z.string(),
+					name: z.string(),
+					failureClass: z.string().nullable(),
+					failingSince: z.string().nullable(),
+				}),
+			),
+		}),
 	})
 	.openapi('Status')
 
 const route = createRoute({
 	method: 'get',
 	path: '/status',
-	summary: 'Edge sync status per resource, missing configuration, cron',
+	summary: 'Overall health, edge sync per resource, missing configuration, cron, egress and Flux',
 	responses: {
 		200: { description: 'the status', content: { 'application/json': { schema: statusSchema } } },
 	},
@@ -46,10 +77,12 @@ const route = createRoute({
 
 /** Status route. */
 export const statusRoutes = new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
-	const status = await edgeStatus(c.var.deps)
+	const { status, health, egress, flux } = await statusReport(c.var.deps)
+	const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 	return c.json(
 		{
 			...status,
+			health,
 			lastRun: status.lastRun ? runSummary(status.lastRun) : null,
 			cron: status.cron.map((t) => ({
 				job: t.job,
@@ -58,6 +91,14 @@ export const statusRoutes = new OpenAPIHono<AppEnv>().openapi(route, async (c) =
 				outcome: t.outcome,
 				detail: t.detail,
 			})),
+			egress: { ...egress, checkedAt: iso(egress.checkedAt) },
+			flux: {
+				failing: flux.failing.map((o) => ({
+					...o.ref,
+					failureClass: o.failureClass,
+					failingSince: iso(o.failingSince),
+				})),
+			},
 		},
 		200,
 	)

@@ -5,6 +5,7 @@
 
 import { raw } from 'hono/html'
 import type { DashboardView, IncludeRow, IngressRow } from '../../app/dashboard.ts'
+import type { HealthState } from '../../app/health.ts'
 import type { Change } from '../../domain/plan.ts'
 import type { Run } from '../../domain/ports.ts'
 import { CAUSE_TEXT } from '../../domain/render-plan.ts'
@@ -20,45 +21,8 @@ const ACTION: Record<Change<unknown>['action'], string> = {
 	reorder: 'will move',
 }
 
-type Tone = 'ok' | 'bad' | 'warn' | 'unknown'
-
-/** Everything that is not fine, worst first; the banner's tone is the worst one. */
-function overall(view: DashboardView): { tone: Tone; lines: string[] } {
-	const { status } = view
-	const bad: string[] = []
-	const warn: string[] = []
-	if (status.suspended) {
-		warn.push('Syncing is suspended: changes are planned and recorded, nothing is written.')
-	}
-	for (const r of status.resources) {
-		if (r.state === 'failing') {
-			bad.push(`Edge sync, ${r.kind}: ${r.detail}`)
-		} else if (r.state === 'drifted') {
-			warn.push(`Edge sync, ${r.kind}: ${r.detail}`)
-		}
-	}
-	if (status.lastRun && (status.lastRun.status === 'failed' || status.lastRun.status === 'dead')) {
-		bad.push(`The last run failed: ${status.lastRun.errorMessage ?? status.lastRun.status}`)
-	}
-	for (const e of view.egress.expectations.filter((x) => x.status === 'unmet')) {
-		bad.push(`Egress: ${e.text}`)
-	}
-	for (const o of view.flux.failing) {
-		bad.push(
-			`Flux: ${o.ref.kind}/${o.ref.namespace}/${o.ref.name} is failing${o.failureClass ? ` (${o.failureClass})` : ''}`,
-		)
-	}
-	if (bad.length > 0) {
-		return { tone: 'bad', lines: [...bad, ...warn] }
-	}
-	if (warn.length > 0) {
-		return { tone: 'warn', lines: warn }
-	}
-	if (status.resources.length === 0) {
-		return { tone: 'unknown', lines: ['No reconcile has run yet.'] }
-	}
-	return { tone: 'ok', lines: ['Everything is in sync.'] }
-}
+/** A state's CSS class (colour) and mark (the same state in text). */
+type Tone = HealthState
 
 const MARK: Record<Tone, string> = { ok: '✓ ', bad: '✗ ', warn: '! ', unknown: '? ' }
 
@@ -259,7 +223,8 @@ export function DashboardPage(props: {
 	now: number
 }) {
 	const { view } = props
-	const state = overall(view)
+	const { health } = view
+	const lines = health.problems.length > 0 ? health.problems : ['Everything is in sync.']
 	return (
 		<Layout title="tidegate">
 			<header>
@@ -273,10 +238,10 @@ export function DashboardPage(props: {
 			<main>
 				<section aria-labelledby="status-heading">
 					<h2 id="status-heading">Status</h2>
-					<div class={`banner ${state.tone}`} role="status">
-						{state.lines.map((line) => (
+					<div class={`banner ${health.state}`} role="status">
+						{lines.map((line) => (
 							<p>
-								<strong>{MARK[state.tone]}</strong>
+								<strong>{MARK[health.state]}</strong>
 								{line}
 							</p>
 						))}
