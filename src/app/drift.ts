@@ -4,7 +4,7 @@
  */
 import type { ConfigName } from './config.ts'
 import type { Deps } from './deps.ts'
-import { enqueueReconcile } from './enqueue-reconcile.ts'
+import { newRun, sendRun } from './enqueue-reconcile.ts'
 import type { JobResult } from './jobs.ts'
 
 /** A queued drift run older than this is presumed lost and no longer blocks a new one. */
@@ -18,10 +18,19 @@ export async function scheduleDriftCheck(deps: Deps): Promise<JobResult> {
 	if (missing.length > 0) {
 		return { outcome: 'skipped', detail: `not configured: ${missing.join(', ')}` }
 	}
-	const pending = await deps.runs.findPending('drift', deps.now() - PENDING_WINDOW_MS)
-	if (pending) {
-		return { outcome: 'skipped', detail: `run ${pending.id} is still ${pending.status}` }
+	const now = deps.now()
+	// One statement decides, so overlapping ticks queue one run between them.
+	const outcome = await deps.runs.createUnlessPending(
+		newRun({ trigger: 'drift' }, now),
+		now - PENDING_WINDOW_MS,
+	)
+	if (!('created' in outcome)) {
+		const { pending } = outcome
+		return {
+			outcome: 'skipped',
+			detail: pending ? `run ${pending.id} is still ${pending.status}` : 'a drift run is pending',
+		}
 	}
-	const run = await enqueueReconcile(deps, { trigger: 'drift' })
-	return { outcome: 'ok', detail: `queued run ${run.id}` }
+	await sendRun(deps, outcome.created)
+	return { outcome: 'ok', detail: `queued run ${outcome.created.id}` }
 }

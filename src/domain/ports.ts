@@ -99,8 +99,14 @@ export interface NewRun {
 export interface RunStore {
 	create(run: NewRun): Promise<Run>
 	get(id: number): Promise<Run | undefined>
-	/** The newest run of this trigger still queued or running since `since`, if any. */
-	findPending(trigger: RunTrigger, since: number): Promise<Run | undefined>
+	/**
+	 * Creates the run unless a run of its trigger queued since `pendingSince` is still queued or
+	 * running, in one statement, so overlapping callers create one run between them.
+	 */
+	createUnlessPending(
+		run: NewRun,
+		pendingSince: number,
+	): Promise<{ created: Run } | { pending: Run | undefined }>
 	start(id: number, at: number): Promise<Run | undefined>
 	finish(id: number, outcome: RunOutcome): Promise<void>
 	/** Runs newest first, `before` an id (keyset paging), optionally filtered. */

@@ -47,16 +47,29 @@ export function toRun(row: RunRow): Run {
 }
 
 /**
- * The statement that queues a run, returning its row. `onlyIf` is a SQL condition; when it is false
- * nothing is inserted (used to create a run in the same batch as the claim that justifies it).
+ * The statement that queues a run, returning its row. `onlyIf` is a SQL condition (its own values
+ * bound from ?6 on); when it is false nothing is inserted. Used to create a run in the same
+ * statement or batch as the check that justifies it.
  */
-export function insertRun(db: D1Database, run: NewRun, onlyIf = 'TRUE'): D1PreparedStatement {
+export function insertRun(
+	db: D1Database,
+	run: NewRun,
+	onlyIf = 'TRUE',
+	...conditionValues: unknown[]
+): D1PreparedStatement {
 	return db
 		.prepare(
 			`INSERT INTO runs (trigger, status, dry_run, force, delivery_id, queued_at)
 			 SELECT ?1, 'queued', ?2, ?3, ?4, ?5 WHERE ${onlyIf} RETURNING *`,
 		)
-		.bind(run.trigger, run.dryRun ? 1 : 0, run.force ? 1 : 0, run.deliveryId ?? null, run.queuedAt)
+		.bind(
+			run.trigger,
+			run.dryRun ? 1 : 0,
+			run.force ? 1 : 0,
+			run.deliveryId ?? null,
+			run.queuedAt,
+			...conditionValues,
+		)
 }
 
 /** D1-backed RunStore. */
@@ -99,15 +112,24 @@ export function d1RunStore(db: D1Database): RunStore {
 				.first<RunRow>()
 			return row ? toRun(row) : undefined
 		},
-		async findPending(trigger, since) {
-			const row = await db
+		async createUnlessPending(run, pendingSince) {
+			const created = await insertRun(
+				db,
+				run,
+				`NOT EXISTS (SELECT 1 FROM runs WHERE trigger = ?1 AND status IN ('queued', 'running') AND queued_at >= ?6)`,
+				pendingSince,
+			).first<RunRow>()
+			if (created) {
+				return { created: toRun(created) }
+			}
+			const pending = await db
 				.prepare(
 					`SELECT * FROM runs WHERE trigger = ?1 AND status IN ('queued', 'running') AND queued_at >= ?2
 					 ORDER BY id DESC LIMIT 1`,
 				)
-				.bind(trigger, since)
+				.bind(run.trigger, pendingSince)
 				.first<RunRow>()
-			return row ? toRun(row) : undefined
+			return { pending: pending ? toRun(pending) : undefined }
 		},
 		async start(id, at) {
 			const row = await db
