@@ -274,7 +274,6 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 						scriptPath: join(dir, 'tidegate/index.js'),
 						modulesRoot: join(dir, 'tidegate'),
 						compatibilityDate: '2026-11-01',
-						routes: ['tidegate.bench/*'],
 						unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
 						bindings: {
 							CF_API_BASE_URL: 'http://127.0.0.1:9/client/v4',
@@ -308,7 +307,6 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 						scriptPath: join(dir, 'bare/index.js'),
 						modulesRoot: join(dir, 'bare'),
 						compatibilityDate: '2026-11-01',
-						routes: ['bare.bench/*'],
 						unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
 					},
 					{
@@ -317,7 +315,6 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 						scriptPath: join(dir, 'floor/index.js'),
 						modulesRoot: join(dir, 'floor'),
 						compatibilityDate: '2026-11-01',
-						routes: ['floor.bench/*'],
 						unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
 						d1Databases: { DB: 'bench-floor-db' },
 						queueProducers: { JOBS: { queueName: 'bench-floor-jobs' } },
@@ -326,8 +323,8 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 			}),
 		)
 		await mf.ready
-		const direct = async (worker: string) =>
-			(await (mf as Miniflare).unsafeGetDirectURL(worker)).origin
+		const runtime = mf
+		const direct = async (worker: string) => (await runtime.unsafeGetDirectURL(worker)).origin
 		const base = await direct('tidegate')
 		await migrate(mf)
 		await (await mf.getD1Database('DB', 'storage-floor'))
@@ -342,42 +339,37 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 			{
 				target: 'tidegate (workerd)',
 				url: `${base}/webhooks/github`,
-				host: 'tidegate.bench',
 				pid: workerd,
 			},
 			{
 				target: '@octokit/webhooks (Node)',
 				url: `http://127.0.0.1:${started.port}/webhooks/github`,
-				host: undefined,
 				pid: octokitPid,
 			},
 			{
 				target: 'bare Hono (workerd)',
 				url: `${await direct('bare-hono')}/webhooks/github`,
-				host: 'bare.bench',
 				pid: workerd,
 			},
 			{
 				target: 'storage floor (workerd)',
 				url: `${await direct('storage-floor')}/webhooks/github`,
-				host: 'floor.bench',
 				pid: workerd,
 			},
 		]
-		const headers = (host: string | undefined): Record<string, string> => ({
+		const headers: Record<string, string> = {
 			'content-type': 'application/json',
 			'x-github-event': 'push',
 			'x-github-delivery': '[<id>]',
 			'x-github-hook-id': '1',
 			'x-hub-signature-256': signature,
 			'user-agent': 'GitHub-Hookshot/044aadd',
-			...(host ? { host } : {}),
-		})
+		}
 		// Each answers a single delivery as it should before any load.
 		for (const t of targets) {
 			const res = await fetch(t.url, {
 				method: 'POST',
-				headers: { ...headers(t.host), 'x-github-delivery': crypto.randomUUID() },
+				headers: { ...headers, 'x-github-delivery': crypto.randomUUID() },
 				body,
 			})
 			const text = await res.text()
@@ -391,7 +383,7 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 				method: 'POST',
 				connections: CONNECTIONS,
 				duration: seconds,
-				headers: headers(t.host),
+				headers,
 				body,
 				idReplacement: true,
 			})
@@ -403,7 +395,6 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 			url: `${base}/healthz`,
 			connections: CONNECTIONS,
 			duration: DURATION,
-			headers: { host: 'tidegate.bench' },
 		})
 		healthzPerSecond = health['2xx'] / DURATION
 		const perTarget = new Map<

@@ -75,17 +75,20 @@ const RUNS_SHOWN = 15
 /** Gathers the dashboard. */
 export async function dashboardView(deps: Deps): Promise<DashboardView> {
 	const now = deps.now()
-	const recent = await deps.runs.list({ limit: STATUS_RUNS })
-	const runs = recent.slice(0, RUNS_SHOWN)
-	const [status, counts, daily, deployments, failures, egress, failing] = await Promise.all([
-		edgeStatus(deps, recent),
-		deps.fluxLedger.outcomeCounts(now - 7 * DAY),
-		deps.fluxLedger.dailyOutcomes(Math.floor(now / DAY) * DAY - 13 * DAY),
-		deps.fluxLedger.listDeployments({ limit: 8, branch: deps.source.branch }),
-		deps.fluxLedger.listEvents({ limit: 8, outcome: 'failure' }),
-		egressView(deps, { limit: 0 }),
-		deps.fluxLedger.listObjects({ state: 'failing', limit: FAILING_FLUX_SHOWN }),
-	])
+	const recent = deps.runs.list({ limit: STATUS_RUNS })
+	const [status, newest, counts, daily, deployments, failures, egress, failing] = await Promise.all(
+		[
+			edgeStatus(deps, recent),
+			recent,
+			deps.fluxLedger.outcomeCounts(now - 7 * DAY),
+			deps.fluxLedger.dailyOutcomes(Math.floor(now / DAY) * DAY - 13 * DAY),
+			deps.fluxLedger.listDeployments({ limit: 8, branch: deps.source.branch }),
+			deps.fluxLedger.listEvents({ limit: 8, outcome: 'failure' }),
+			egressView(deps, { limit: 0 }),
+			deps.fluxLedger.listObjects({ state: 'failing', limit: FAILING_FLUX_SHOWN }),
+		],
+	)
+	const runs = newest.slice(0, RUNS_SHOWN)
 	const planned = runs.find(
 		(r) => !r.dryRun && r.status !== 'queued' && r.status !== 'running' && plans(r).length > 0,
 	)

@@ -34,10 +34,13 @@ export interface EdgeStatus {
 /** How many of the newest runs the status is read from. */
 export const STATUS_RUNS = 25
 
-/** Gathers the status from the run history (`recent`: the newest runs, when the caller has them). */
+/**
+ * Gathers the status from the run history. `recentRuns`: the newest `STATUS_RUNS` runs, when the
+ * caller reads them anyway (the dashboard), so they are read once.
+ */
 export async function edgeStatus(
 	deps: Pick<Deps, 'runs' | 'settings' | 'cronLog' | 'deadLetters' | 'version' | 'missingConfig'>,
-	recentRuns?: Run[],
+	recentRuns?: Promise<Run[]>,
 ): Promise<EdgeStatus> {
 	const [suspended, recent, cron, deadLetters] = await Promise.all([
 		deps.settings.get('suspended'),

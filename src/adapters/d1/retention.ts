@@ -3,7 +3,7 @@
  * before parents: deliveries and applications refer to runs, so they go first and a run is deleted
  * only when nothing refers to it any more.
  */
-import type { PrunedRows, RetentionStore } from '../../domain/ports.ts'
+import type { RetentionStore } from '../../domain/ports.ts'
 
 /** D1-backed RetentionStore. */
 export function d1Retention(db: D1Database): RetentionStore {
@@ -43,7 +43,7 @@ export function d1Retention(db: D1Database): RetentionStore {
 					.bind(before, keepRuns, limit),
 			])
 			const changed = (i: number) => results[i]?.meta.changes ?? 0
-			const pruned: PrunedRows = {
+			return {
 				deliveries: changed(0),
 				redeliveryRequests: changed(1),
 				receiverNotifications: changed(2),
@@ -51,7 +51,6 @@ export function d1Retention(db: D1Database): RetentionStore {
 				applications: changed(4),
 				runs: changed(5),
 			}
-			return pruned
 		},
 	}
 }
