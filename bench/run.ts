@@ -139,7 +139,7 @@ if (webhook) {
 		'',
 		`Storage floor (one local D1 insert + one queue send, nothing else) ÷ octokit: **${webhook.floorToOctokit}**, the best ratio any intake that dedupes in D1 and enqueues can reach on the local simulators; tidegate ÷ storage floor: ${webhook.ratioToFloor}.`,
 		'',
-		`Verify + parse alone, in-process CPU per delivery: tidegate ${webhook.verifyParse.tidegateUs} µs, @octokit/webhooks ${webhook.verifyParse.octokitUs} µs.`,
+		`Verify + parse alone, in-process CPU per delivery: tidegate ${webhook.verifyParse.tidegateUs} µs, @octokit/webhooks ${webhook.verifyParse.octokitUs} µs. CPU stolen by the hypervisor during the timed runs: ${pct(webhook.steal)}.`,
 		'',
 	)
 }

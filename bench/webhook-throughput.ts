@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { build } from 'esbuild'
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare'
-import { round, type Summary, summarise, treeCpuMs } from './lib/stats.ts'
+import { machineCpu, round, type Summary, stealShare, summarise, treeCpuMs } from './lib/stats.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const SECRET = 'bench-webhook-secret-0123456789abcdef'
@@ -41,7 +41,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10)
 /** A push to the tracked branch touching tidegate.yaml, about 7 KB, fixed bytes. */
 export function benchPushPayload(): string {
 	const sha = (i: number) => i.toString(16).padStart(40, '0')
-	const commits = Array.from({ length: 8 }, (_, i) => ({
+	const commits = Array.from({ length: 10 }, (_, i) => ({
 		id: sha(i + 1),
 		tree_id: sha(i + 100),
 		distinct: true,
@@ -57,12 +57,12 @@ export function benchPushPayload(): string {
 	const payload = {
 		ref: 'refs/heads/main',
 		before: sha(0),
-		after: sha(8),
+		after: sha(10),
 		created: false,
 		deleted: false,
 		forced: false,
 		base_ref: null,
-		compare: `https://github.com/oceanid/gitops/compare/${sha(0).slice(0, 12)}...${sha(8).slice(0, 12)}`,
+		compare: `https://github.com/oceanid/gitops/compare/${sha(0).slice(0, 12)}...${sha(10).slice(0, 12)}`,
 		commits,
 		head_commit: commits[commits.length - 1],
 		repository: {
@@ -111,6 +111,8 @@ export interface ThroughputResult {
 	ratioToFloor: number
 	/** tidegate's GET /healthz in the same workerd: the Worker's framework and deps, no storage. */
 	healthzPerSecond: number
+	/** Share of the machine's CPU the hypervisor took during the timed runs (0 on a quiet machine). */
+	steal: number
 	/** In-process CPU of verify + parse alone, the part both implementations share. */
 	verifyParse: { tidegateUs: number; octokitUs: number }
 }
@@ -401,6 +403,7 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 			string,
 			{ rps: number[]; cpu: number[]; p50: number[]; p99: number[]; non2xx: number }
 		>()
+		const machineBefore = await machineCpu()
 		for (let run = 0; run < RUNS; run++) {
 			for (const t of targets) {
 				const cpuBefore = await treeCpuMs(t.pid)
@@ -416,6 +419,7 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 				perTarget.set(t.target, entry)
 			}
 		}
+		const steal = stealShare(machineBefore, await machineCpu())
 		const rows: ThroughputRow[] = targets.map((t) => {
 			const e = perTarget.get(t.target)
 			if (!e) {
@@ -443,6 +447,7 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 			floorToOctokit: round(median('storage floor') / median('@octokit'), 3),
 			ratioToFloor: round(median('tidegate') / median('storage floor'), 3),
 			healthzPerSecond: round(healthzPerSecond, 0),
+			steal: round(steal, 3),
 			verifyParse: await measureVerifyParse(body, signature),
 		}
 	} finally {
@@ -470,6 +475,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
 		`storage floor ÷ octokit = ${r.floorToOctokit} (the best any D1-deduping intake gets on the local simulators); tidegate ÷ storage floor = ${r.ratioToFloor}`,
 	)
 	console.log(`tidegate GET /healthz in the same workerd: ${r.healthzPerSecond} req/s`)
+	console.log(
+		`CPU stolen by the hypervisor during the timed runs: ${(r.steal * 100).toFixed(1)}% (figures from a busy host are lower and noisier)`,
+	)
 	console.log(
 		`verify + parse in-process: tidegate ${r.verifyParse.tidegateUs} µs, octokit ${r.verifyParse.octokitUs} µs CPU per delivery`,
 	)

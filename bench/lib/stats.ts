@@ -71,3 +71,23 @@ export async function treeCpuMs(pid: number): Promise<number> {
 	const values = await Promise.all(pids.map(processCpuMs))
 	return values.reduce((a, b) => a + b, 0)
 }
+
+/** The machine's CPU counters (Linux /proc/stat, all CPUs): total and stolen by the hypervisor. */
+export async function machineCpu(): Promise<{ total: number; steal: number }> {
+	const line = (await readFile('/proc/stat', 'utf8').catch(() => '')).split('\n')[0] ?? ''
+	// cpu user nice system idle iowait irq softirq steal …
+	const fields = line.trim().split(/\s+/).slice(1).map(Number)
+	return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 }
+}
+
+/**
+ * Share of the machine's CPU time the hypervisor took between two readings. On a shared VM it
+ * says when throughput figures were taken on a machine that was not all ours.
+ */
+export function stealShare(
+	before: { total: number; steal: number },
+	after: { total: number; steal: number },
+): number {
+	const total = after.total - before.total
+	return total > 0 ? (after.steal - before.steal) / total : 0
+}
