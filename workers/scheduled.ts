@@ -7,6 +7,7 @@ import type { Deps } from '../src/app/deps.ts'
 import { scheduleDriftCheck } from '../src/app/drift.ts'
 import { housekeeping } from '../src/app/housekeeping.ts'
 import type { JobResult } from '../src/app/jobs.ts'
+import { failLostRuns } from '../src/app/lost-runs.ts'
 import { repairMissedDeliveries } from '../src/app/repair-deliveries.ts'
 
 interface Job {
@@ -19,6 +20,7 @@ export const CRON_JOBS: Record<string, Job[]> = {
 	'*/5 * * * *': [
 		{ name: 'drift', run: scheduleDriftCheck },
 		{ name: 'deliveries', run: repairMissedDeliveries },
+		{ name: 'lost-runs', run: failLostRuns },
 	],
 	'17 3 * * *': [{ name: 'housekeeping', run: housekeeping }],
 	// Its own trigger, two minutes after the drift tick: a slow agent never delays a reconcile.

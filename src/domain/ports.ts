@@ -115,6 +115,11 @@ export interface RunStore {
 	latestFinished(): Promise<Run | undefined>
 	/** Puts a run back to `queued` after a retryable failure, keeping the failure visible. */
 	requeue(id: number, failure: { errorCode: string; errorMessage: string }): Promise<void>
+	/**
+	 * Fails runs queued before `queuedBefore` that never started (their message never reached the
+	 * consumer), saying so; returns their ids. Requeued runs have started once and are left alone.
+	 */
+	failLost(queuedBefore: number, at: number, message: string): Promise<number[]>
 }
 
 /** The JOBS queue: the only way work reaches the single writer. */

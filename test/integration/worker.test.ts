@@ -6,6 +6,8 @@ import {
 } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import { failLostRuns } from '../../src/app/lost-runs.ts'
+import { buildDeps } from '../../workers/deps.ts'
 import worker from '../../workers/index.ts'
 
 describe('the Worker skeleton', () => {
@@ -38,7 +40,7 @@ describe('the Worker skeleton', () => {
 		)
 	})
 
-	it('runs the drift and delivery-repair jobs on the five-minute cron tick and records each', async () => {
+	it('runs the drift, delivery-repair and lost-run jobs on the five-minute cron tick and records each', async () => {
 		const controller = createScheduledController({ cron: '*/5 * * * *', scheduledTime: Date.now() })
 		await worker.scheduled(controller, env, createExecutionContext())
 		const { results } = await env.DB.prepare(
@@ -55,9 +57,36 @@ describe('the Worker skeleton', () => {
 				outcome: 'skipped',
 				detail: expect.stringMatching(/hook id is unknown/),
 			}),
+			expect.objectContaining({ job: 'lost-runs', outcome: 'ok', detail: 'no lost runs' }),
 		])
 		const run = await env.DB.prepare('SELECT trigger FROM runs ORDER BY id DESC LIMIT 1').first()
 		expect(run).toEqual({ trigger: 'drift' })
+	})
+
+	it('fails a run whose message never reached the consumer within an hour, and only that one', async () => {
+		const hourAgo = Date.now() - 61 * 60 * 1000
+		const insert = (status: string, attempts: number, queuedAt: number) =>
+			env.DB.prepare(
+				"INSERT INTO runs (trigger, status, attempts, queued_at) VALUES ('push', ?1, ?2, ?3) RETURNING id",
+			)
+				.bind(status, attempts, queuedAt)
+				.first<{ id: number }>()
+		const lost = await insert('queued', 0, hourAgo)
+		const requeued = await insert('queued', 1, hourAgo)
+		const fresh = await insert('queued', 0, Date.now())
+		const result = await failLostRuns(buildDeps(env))
+		expect(result).toEqual({ outcome: 'ok', detail: `failed lost runs ${lost?.id}` })
+		const status = async (id: number | undefined) =>
+			env.DB.prepare('SELECT status, error_code, error_message FROM runs WHERE id = ?1')
+				.bind(id)
+				.first()
+		expect(await status(lost?.id)).toEqual({
+			status: 'failed',
+			error_code: 'lost',
+			error_message: expect.stringMatching(/^never reached the queue consumer within 60 minutes/),
+		})
+		expect(await status(requeued?.id)).toMatchObject({ status: 'queued' })
+		expect(await status(fresh?.id)).toMatchObject({ status: 'queued' })
 	})
 
 	it('refuses an unknown cron string instead of silently doing nothing', async () => {

@@ -172,5 +172,15 @@ export function d1RunStore(db: D1Database): RunStore {
 				.bind(id, failure.errorCode, failure.errorMessage)
 				.run()
 		},
+		async failLost(queuedBefore, at, message) {
+			const { results } = await db
+				.prepare(
+					`UPDATE runs SET status = 'failed', error_code = 'lost', error_message = ?3, finished_at = ?2
+					 WHERE status = 'queued' AND attempts = 0 AND queued_at < ?1 RETURNING id`,
+				)
+				.bind(queuedBefore, at, message)
+				.all<{ id: number }>()
+			return results.map((r) => r.id)
+		},
 	}
 }
