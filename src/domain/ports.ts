@@ -265,6 +265,7 @@ export type PrunedRows = Record<
 	| 'redeliveryRequests'
 	| 'receiverNotifications'
 	| 'preflightResults'
+	| 'fluxEvents'
 	| 'applications'
 	| 'runs',
 	number
@@ -275,8 +276,9 @@ export interface RetentionStore {
 	/**
 	 * Deletes rows older than `before`, at most `limit` per table, and keeps what is still in use:
 	 * unfinished runs, the newest `keepRuns` runs (the status is read from them), runs an
-	 * application or a delivery refers to, and the newest `keepApplications` applications of each
-	 * resource (last applied state and rollback history).
+	 * application or a delivery refers to, the newest `keepApplications` applications of each
+	 * resource (last applied state and rollback history), and the newest Kustomization event that
+	 * carries a commit (HelmRelease events take their commit from it).
 	 */
 	prune(
 		before: number,

@@ -1,7 +1,8 @@
 /**
  * The daily housekeeping cron (`17 3 * * *`) in workerd with the real migrations: old bookkeeping
  * goes, and everything still in use stays — the newest runs the status reads, unfinished runs,
- * runs an application or a delivery refers to, and each resource's recent applications.
+ * runs an application or a delivery refers to, each resource's recent applications, and the Flux
+ * event commit inference reads.
  */
 import { createExecutionContext, createScheduledController } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
@@ -38,6 +39,22 @@ async function delivery(id: string, runId: number | null, receivedAt: number): P
 		.run()
 }
 
+async function fluxEvent(
+	hash: string,
+	kind: string,
+	commit: string | null,
+	occurredAt: number,
+): Promise<void> {
+	await env.DB.prepare(
+		`INSERT INTO flux_events (body_hash, kind, namespace, name, severity, reason, message, reporting_controller,
+			commit_sha, outcome, occurred_at, received_at, metadata, body)
+		 VALUES (?1, ?2, 'flux-system', 'apps', 'info', 'ReconciliationSucceeded', 'ok', 'kustomize-controller',
+			?3, 'success', ?4, ?4, '{}', '{}')`,
+	)
+		.bind(hash, kind, commit, occurredAt)
+		.run()
+}
+
 async function ids(sql: string): Promise<unknown[]> {
 	return (await env.DB.prepare(sql).raw()).map((r) => r[0])
 }
@@ -62,6 +79,7 @@ beforeEach(async () => {
 		'redelivery_requests',
 		'receiver_notifications',
 		'preflight_results',
+		'flux_events',
 		'cron_ticks',
 		'runs',
 	]) {
@@ -107,8 +125,14 @@ describe('housekeeping', () => {
 			])
 		}
 
+		// Old Flux events go, except the newest Kustomization commit: HelmRelease events infer theirs from it.
+		await fluxEvent('old-helm', 'HelmRelease', null, OLD)
+		await fluxEvent('older-commit', 'Kustomization', 'a'.repeat(40), OLD)
+		await fluxEvent('anchor', 'Kustomization', 'b'.repeat(40), OLD + 1)
+		await fluxEvent('fresh', 'HelmRelease', null, FRESH)
+
 		expect(await housekeeping()).toBe(
-			'pruned 0 cron ticks, 3 deliveries, 1 redeliveryRequests, 1 receiverNotifications, 1 preflightResults, 2 applications, 30 runs',
+			'pruned 0 cron ticks, 3 deliveries, 1 redeliveryRequests, 1 receiverNotifications, 1 preflightResults, 2 fluxEvents, 2 applications, 30 runs',
 		)
 		expect(await ids('SELECT id FROM runs ORDER BY id')).toEqual([
 			applied,
@@ -126,6 +150,7 @@ describe('housekeeping', () => {
 		expect(await ids('SELECT guid FROM redelivery_requests')).toEqual([`guid-${FRESH}`])
 		expect(await ids('SELECT delivery_id FROM receiver_notifications')).toEqual([`notice-${FRESH}`])
 		expect(await ids('SELECT commit_sha FROM preflight_results')).toEqual([`sha-${FRESH}`])
+		expect(await ids('SELECT body_hash FROM flux_events ORDER BY id')).toEqual(['anchor', 'fresh'])
 	})
 
 	it('keeps the newest 25 runs whatever their age, so the status still has a last run', async () => {

@@ -21,6 +21,19 @@ export function d1Retention(db: D1Database): RetentionStore {
 				byAge('redelivery_requests', 'guid', 'requested_at'),
 				byAge('receiver_notifications', 'delivery_id', 'updated_at'),
 				byAge('preflight_results', 'commit_sha', 'checked_at'),
+				// Raw Flux events (the derived ledger tables stay); the anchor of commit inference stays too.
+				db
+					.prepare(
+						`DELETE FROM flux_events WHERE id IN (
+							SELECT id FROM flux_events WHERE received_at < ?1
+								AND id IS NOT (
+									SELECT id FROM flux_events
+									WHERE kind = 'Kustomization' AND commit_sha IS NOT NULL AND commit_inferred = 0
+										AND outcome IN ('success', 'progress')
+									ORDER BY occurred_at DESC, id DESC LIMIT 1)
+							ORDER BY id LIMIT ?2)`,
+					)
+					.bind(before, limit),
 				db
 					.prepare(
 						`DELETE FROM applications WHERE id IN (
@@ -48,8 +61,9 @@ export function d1Retention(db: D1Database): RetentionStore {
 				redeliveryRequests: changed(1),
 				receiverNotifications: changed(2),
 				preflightResults: changed(3),
-				applications: changed(4),
-				runs: changed(5),
+				fluxEvents: changed(4),
+				applications: changed(5),
+				runs: changed(6),
 			}
 		},
 	}
