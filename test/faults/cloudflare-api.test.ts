@@ -25,6 +25,7 @@ import {
 	FOREIGN,
 	live,
 	play,
+	playWatchingFirstFailure,
 	queuedRun,
 	reconcileNow,
 	resetWorld,
@@ -157,15 +158,10 @@ describe('Cloudflare API: 5xx and HTML error pages', () => {
 			const before = live(edge)
 			edge.cloudflare.addFault({ ...fault, times: 1 })
 			const { runId, message } = await queuedRun({ trigger: 'push' })
-			let afterFirst: ReturnType<typeof live> | undefined
-			const played = await play(message, {
-				between: () => {
-					afterFirst = live(edge)
-				},
-			})
+			const played = await playWatchingFirstFailure(edge, message)
 			expect(played.delays).toEqual([10])
 			// The failed attempt wrote nothing: the fault hit the read, or the first PUT.
-			expect(afterFirst).toEqual(before)
+			expect(played.afterFirst).toEqual(before)
 			expect(writeLog(edge).filter((w) => w.endsWith(' 200'))).toEqual([
 				'PUT tunnel 200',
 				'PUT split-tunnel 200',
@@ -298,14 +294,9 @@ describe('Cloudflare API: success:false, 4xx and unreadable answers', () => {
 				}),
 			)
 			const { runId, message } = await queuedRun({ trigger: 'push' })
-			let afterFirst: ReturnType<typeof live> | undefined
-			const played = await play(message, {
-				between: () => {
-					afterFirst = live(edge)
-				},
-			})
+			const played = await playWatchingFirstFailure(edge, message)
 			expect(played.delays).toEqual([10])
-			expect(afterFirst).toEqual(before)
+			expect(played.afterFirst).toEqual(before)
 			expect((await runRow(runId)).status).toBe('applied')
 			await expectConverged(edge, yaml)
 		})
@@ -373,14 +364,9 @@ describe('Cloudflare API: timeouts and connection resets mid-reconcile', () => {
 		)
 		const { runId, message } = await queuedRun({ trigger: 'push' })
 		const before = live(edge)
-		let afterFirst: ReturnType<typeof live> | undefined
-		const played = await play(message, {
-			between: () => {
-				afterFirst = live(edge)
-			},
-		})
+		const played = await playWatchingFirstFailure(edge, message)
 		expect(played.delays).toEqual([10])
-		expect(afterFirst).toEqual(before)
+		expect(played.afterFirst).toEqual(before)
 		expect((await runRow(runId)).status).toBe('applied')
 		await expectConverged(edge, yaml)
 	})

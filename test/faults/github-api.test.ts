@@ -18,6 +18,7 @@ import {
 	expectConverged,
 	live,
 	play,
+	playWatchingFirstFailure,
 	reconcileNow,
 	resetWorld,
 	runRow,
@@ -87,18 +88,13 @@ describe('GitHub API: outages during a push', () => {
 			const { yaml, reconcile, deliveryId } = await pushChange()
 			const applied = live(edge)
 			edge.github.addFault(fault)
-			let afterFirst: ReturnType<typeof live> | undefined
-			const played = await play(reconcile, {
-				between: () => {
-					afterFirst ??= live(edge)
-				},
-			})
+			const played = await playWatchingFirstFailure(edge, reconcile)
 			// Backoff, or GitHub's own wait (a reset time may be a second closer by now).
 			expect(played.delays).toHaveLength(delays.length)
 			expect(played.delays[0]).toBeGreaterThanOrEqual((delays[0] ?? 0) - 2)
 			expect(played.delays[0]).toBeLessThanOrEqual(delays[0] ?? 0)
 			expect(played.delays.slice(1)).toEqual(delays.slice(1))
-			expect(afterFirst).toEqual(applied)
+			expect(played.afterFirst).toEqual(applied)
 			expect((await runRow(reconcile.runId)).status).toBe('applied')
 			await expectAccounted([deliveryId])
 			await expectConverged(edge, yaml)
@@ -118,14 +114,9 @@ describe('GitHub API: outages during a push', () => {
 				return HttpResponse.error()
 			}),
 		)
-		let afterFirst: ReturnType<typeof live> | undefined
-		const played = await play(reconcile, {
-			between: () => {
-				afterFirst ??= live(edge)
-			},
-		})
+		const played = await playWatchingFirstFailure(edge, reconcile)
 		expect(played.delays).toEqual([10])
-		expect(afterFirst).toEqual(applied)
+		expect(played.afterFirst).toEqual(applied)
 		await expectAccounted([deliveryId])
 		await expectConverged(edge, yaml)
 	})

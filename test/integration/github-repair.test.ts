@@ -5,6 +5,7 @@ import { hmacSha256Hex } from '../../src/webhooks/hmac.ts'
 import worker from '../../workers/index.ts'
 import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../standins/cloudflare/seed.ts'
 import { useEdge } from './support/network.ts'
+import { waitFor } from './support/wait.ts'
 
 const edge = useEdge()
 
@@ -24,23 +25,6 @@ const tick = () =>
 		env,
 		createExecutionContext(),
 	)
-
-async function waitFor<T>(
-	read: () => Promise<T | null | undefined>,
-	timeoutMs = 10_000,
-): Promise<T> {
-	const until = Date.now() + timeoutMs
-	for (;;) {
-		const value = await read()
-		if (value) {
-			return value
-		}
-		if (Date.now() > until) {
-			throw new Error('timed out waiting')
-		}
-		await new Promise((r) => setTimeout(r, 50))
-	}
-}
 
 beforeEach(async () => {
 	edge.cloudflare.reset()

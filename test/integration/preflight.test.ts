@@ -10,6 +10,7 @@ import { d1PreflightStore } from '../../src/adapters/d1/preflight-results.ts'
 import { PREFLIGHT_LIMITS } from '../../src/app/preflight-job.ts'
 import worker from '../../workers/index.ts'
 import { useEdge } from './support/network.ts'
+import { waitFor } from './support/wait.ts'
 
 const edge = useEdge()
 
@@ -113,20 +114,6 @@ async function preflightStatuses(sha: string) {
 		.map((s) => [s.state, s.description])
 }
 
-async function waitFor<T>(read: () => Promise<T | null | undefined>, what: string): Promise<T> {
-	const until = Date.now() + 10_000
-	for (;;) {
-		const value = await read()
-		if (value) {
-			return value
-		}
-		if (Date.now() > until) {
-			throw new Error(`timed out waiting for ${what}`)
-		}
-		await new Promise((r) => setTimeout(r, 50))
-	}
-}
-
 beforeEach(async () => {
 	edge.cloudflare.reset()
 	await edge.github.reset()
@@ -151,10 +138,13 @@ describe('push → queue → commit status', () => {
 		})
 		// Recorded as `ignored` for the edge sync (tidegate.yaml did not change); the check is queued all the same.
 		expect(pushed.statusCode).toBe(200)
-		const statuses = await waitFor(async () => {
-			const posted = await preflightStatuses(pushed.sha)
-			return posted.length > 0 ? posted : null
-		}, 'the tidegate/preflight status')
+		const statuses = await waitFor(
+			async () => {
+				const posted = await preflightStatuses(pushed.sha)
+				return posted.length > 0 ? posted : null
+			},
+			{ what: 'the tidegate/preflight status' },
+		)
 		// The push also went to the Flux Receiver; let that job finish before the next test resets the stand-ins.
 		await waitFor(
 			() =>
@@ -163,9 +153,9 @@ describe('push → queue → commit status', () => {
 				)
 					.bind(pushed.guid)
 					.first(),
-			'the Flux Receiver notice',
+			{ what: 'the Flux Receiver notice' },
 		)
-		const result = await waitFor(() => row(pushed.sha), 'the pre-flight result')
+		const result = await waitFor(() => row(pushed.sha), { what: 'the pre-flight result' })
 		expect(result).toMatchObject({
 			delivery_id: pushed.guid,
 			status: 'conflicts',

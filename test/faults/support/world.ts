@@ -26,6 +26,7 @@ import worker from '../../../workers/index.ts'
 import { desiredYaml, FOREIGN } from '../../integration/support/desired.ts'
 import { githubDelivery, pushPayload } from '../../integration/support/github.ts'
 import type { Edge } from '../../integration/support/network.ts'
+import { waitFor } from '../../integration/support/wait.ts'
 import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../../standins/cloudflare/seed.ts'
 
 /** wrangler.toml: `max_retries = 5` on tidegate-jobs, so a message is delivered at most six times. */
@@ -137,22 +138,12 @@ export async function allRuns(): Promise<RunRow[]> {
 }
 
 /** Polls until a condition holds (the real queue works in the background); no fixed sleeps. */
-export async function until<T>(
+export function until<T>(
 	what: string,
 	probe: () => Promise<T | undefined | null | false>,
 	timeoutMs = 15_000,
 ): Promise<T> {
-	const deadline = Date.now() + timeoutMs
-	for (;;) {
-		const value = await probe()
-		if (value) {
-			return value
-		}
-		if (Date.now() > deadline) {
-			throw new Error(`timed out waiting for ${what}`)
-		}
-		await new Promise((r) => setTimeout(r, 25))
-	}
+	return waitFor(probe, { what, timeoutMs, everyMs: 25 })
 }
 
 /** Waits until the run is finished (by the real queue consumer). */
@@ -251,6 +242,24 @@ export async function play(
 	}
 	await deliver(body, 1, DLQ, options.onEnv)
 	return { delays, deadLettered: true, deliveries: MAX_DELIVERIES }
+}
+
+/**
+ * Plays a message like `play`, and also returns what Cloudflare held just after the first failed
+ * attempt (`undefined` when the first attempt did not fail): a retried run must not have
+ * half-written anything before its retry.
+ */
+export async function playWatchingFirstFailure(
+	edge: Edge,
+	body: unknown,
+): Promise<Played & { afterFirst: ReturnType<typeof live> | undefined }> {
+	let afterFirst: ReturnType<typeof live> | undefined
+	const played = await play(body, {
+		between: () => {
+			afterFirst ??= live(edge)
+		},
+	})
+	return { ...played, afterFirst }
 }
 
 /** A reconcile run recorded and queued the way `enqueueReconcile` does, with the message captured. */

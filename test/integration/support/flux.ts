@@ -141,23 +141,7 @@ export async function resetLedger(): Promise<void> {
 	)
 }
 
-/** Polls until `read` gives a truthy value. */
-export async function waitFor<T>(
-	read: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-	timeoutMs = 10_000,
-): Promise<T> {
-	const until = Date.now() + timeoutMs
-	for (;;) {
-		const value = await read()
-		if (value) {
-			return value
-		}
-		if (Date.now() > until) {
-			throw new Error('timed out waiting')
-		}
-		await new Promise((r) => setTimeout(r, 50))
-	}
-}
+export { waitFor } from './wait.ts'
 
 /**
  * Installs the test network with a stand-in for ALERT_WEBHOOK_URL (vitest.config.ts) and returns
