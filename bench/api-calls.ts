@@ -1,7 +1,7 @@
 /**
  * Benchmark (issue 9): Cloudflare API calls per reconcile — in sync (reads only), one change (at
  * most one PUT per resource), a full rewrite — by running the Worker's own edge-sync core
- * (`planSync` + `applySync`, src/app/edge-sync.ts) against the Cloudflare stand-in in-process,
+ * (`planSync` + `applySync`, src/app/edge/sync.ts) against the Cloudflare stand-in in-process,
  * with the official SDK clients the Worker builds. Also the largest config against the free
  * plan's 50-subrequest budget (a reconcile adds GitHub reads, D1 and queue calls on top).
  *
@@ -12,10 +12,10 @@ import { createDevicesClient, createTunnelClient } from '../src/adapters/cloudfl
 import { cloudflareSplitTunnelApi } from '../src/adapters/cloudflare/split-tunnel.ts'
 import { cloudflareTunnelApi } from '../src/adapters/cloudflare/tunnel.ts'
 import { createCallLog } from '../src/adapters/recording-fetch.ts'
-import { applySync, type EdgeSyncDeps, planSync } from '../src/app/edge-sync.ts'
-import type { AppliedSplitTunnel, AppliedTunnel } from '../src/domain/edge-state.ts'
-import { loadDesiredState } from '../src/domain/load-desired-state.ts'
-import type { ApplicationStore } from '../src/domain/ports.ts'
+import { applySync, type EdgeSyncDeps, planSync } from '../src/app/edge/sync.ts'
+import { loadDesiredState } from '../src/domain/desired-state/load.ts'
+import type { ApplicationStore } from '../src/domain/edge/ports.ts'
+import type { AppliedSplitTunnel, AppliedTunnel } from '../src/domain/edge/state.ts'
 import { TUNNEL_TOKEN, ZERO_TRUST_TOKEN } from '../test/standins/cloudflare/seed.ts'
 import { createCloudflareStandin } from '../test/standins/cloudflare/standin.ts'
 import { benchYaml } from './plan-cpu.ts'

@@ -7,10 +7,10 @@
  *   npx node bench/plan-cpu.ts
  */
 import { fileURLToPath } from 'node:url'
-import type { DesiredState } from '../src/domain/desired-state.ts'
-import type { LiveSplitTunnel, LiveTunnelConfig } from '../src/domain/edge-state.ts'
-import { loadDesiredState } from '../src/domain/load-desired-state.ts'
-import { type PlanInputs, planEdge } from '../src/domain/plan.ts'
+import { loadDesiredState } from '../src/domain/desired-state/load.ts'
+import type { DesiredState } from '../src/domain/desired-state/model.ts'
+import { type PlanInputs, planEdge } from '../src/domain/edge/plan.ts'
+import type { LiveSplitTunnel, LiveTunnelConfig } from '../src/domain/edge/state.ts'
 import { ok } from '../src/lib/result.ts'
 import { round, summarise } from './lib/stats.ts'
 

@@ -2,12 +2,13 @@
  * @module The queue consumer: parse → dispatch on kind → ack or retry with backoff.
  * With `max_concurrency = 1` this is tidegate's only writer to Cloudflare.
  */
-import { recordDeadLetter } from '../src/app/dead-letters.ts'
+
 import type { Deps } from '../src/app/deps.ts'
-import { notifyFluxJob } from '../src/app/notify-flux.ts'
-import { preflightJob } from '../src/app/preflight-job.ts'
-import { backoffSeconds, type JobOutcome, reconcileJob } from '../src/app/reconcile-job.ts'
-import { sendAlertJob } from '../src/app/send-alert.ts'
+import { backoffSeconds, type JobOutcome, reconcileJob } from '../src/app/edge/reconcile-job.ts'
+import { notifyFluxJob } from '../src/app/flux/notify-receiver.ts'
+import { sendAlertJob } from '../src/app/ops/alerts.ts'
+import { recordDeadLetter } from '../src/app/ops/dead-letters.ts'
+import { preflightJob } from '../src/app/preflight/job.ts'
 import { type JobMessage, jobMessageSchema } from '../src/contracts/queue.ts'
 
 /** Must match the dead-letter queue's name in wrangler.toml. */

@@ -2,13 +2,14 @@
  * @module Cron: each cron string in wrangler.toml maps to jobs run in order. An unknown string
  * throws, so a renamed trigger cannot silently stop a job.
  */
-import { checkEgressJob } from '../src/app/check-egress.ts'
+
 import type { Deps } from '../src/app/deps.ts'
-import { scheduleDriftCheck } from '../src/app/drift.ts'
-import { housekeeping } from '../src/app/housekeeping.ts'
-import type { JobResult } from '../src/app/jobs.ts'
-import { failLostRuns } from '../src/app/lost-runs.ts'
-import { repairMissedDeliveries } from '../src/app/repair-deliveries.ts'
+import { scheduleDriftCheck } from '../src/app/edge/drift.ts'
+import { failLostRuns } from '../src/app/edge/lost-runs.ts'
+import { checkEgressJob } from '../src/app/egress/check.ts'
+import { repairMissedDeliveries } from '../src/app/github/repair-deliveries.ts'
+import { housekeeping } from '../src/app/ops/housekeeping.ts'
+import type { JobResult } from '../src/app/ops/jobs.ts'
 
 interface Job {
 	name: string

@@ -2,7 +2,10 @@
  * @module Stand-ins for outside APIs whose credentials are not configured. Every call fails with
  * a clear, non-retryable reason naming the missing setting, so the Worker never crashes on it.
  */
-import type { ApiFailure, RepositoryApi, SplitTunnelApi, TunnelApi } from '../domain/ports.ts'
+
+import type { SplitTunnelApi, TunnelApi } from '../domain/edge/ports.ts'
+import type { RepositoryApi } from '../domain/github/ports.ts'
+import type { ApiFailure } from '../domain/ports.ts'
 import { err } from '../lib/result.ts'
 
 const missing = (name: string, purpose: string): { ok: false; error: ApiFailure } =>

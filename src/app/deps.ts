@@ -2,30 +2,27 @@
  * @module Everything a use case may touch, as ports. Built once per invocation by workers/deps.ts,
  * the only reader of `env`; tests build it from fakes or from real bindings.
  */
+
+import type { ApplicationStore, SplitTunnelApi, TunnelApi } from '../domain/edge/ports.ts'
+import type { RunStore } from '../domain/edge/runs.ts'
+import type { AgentApi, EdgeProber, EgressStore } from '../domain/egress/ports.ts'
 import type {
-	AgentApi,
+	FluxLedgerStore,
+	FluxReceiverApi,
+	ReceiverNotificationStore,
+} from '../domain/flux/ports.ts'
+import type { DeliveryStore, FileCache, RepositoryApi } from '../domain/github/ports.ts'
+import type {
 	AlertSink,
 	ApiCallLog,
-	ApplicationStore,
 	CronLog,
 	DeadLetterQueue,
 	DeadLetterStore,
-	DeliveryStore,
-	EdgeProber,
-	EgressStore,
-	FileCache,
-	FluxLedgerStore,
-	FluxReceiverApi,
 	JobQueue,
-	PreflightStore,
-	ReceiverNotificationStore,
-	RepositoryApi,
 	RetentionStore,
-	RunStore,
 	SettingsStore,
-	SplitTunnelApi,
-	TunnelApi,
 } from '../domain/ports.ts'
+import type { PreflightStore } from '../domain/preflight/ports.ts'
 import type { Logger } from '../lib/log.ts'
 import type { MissingConfig } from './config.ts'
 

@@ -8,8 +8,8 @@ import type { Dirent } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { loadDesiredState } from '../domain/desired-state/load.ts'
 import { formatDiagnostic } from '../domain/diagnostics.ts'
-import { loadDesiredState } from '../domain/load-desired-state.ts'
 import {
 	checkManifests,
 	countFindings,

@@ -1,8 +1,8 @@
 /** `tidegate validate [file]`: every error as `file:line:col path message`, or a one-line summary. */
 import { readFile } from 'node:fs/promises'
-import type { DesiredState } from '../domain/desired-state.ts'
+import { loadDesiredState } from '../domain/desired-state/load.ts'
+import type { DesiredState } from '../domain/desired-state/model.ts'
 import { formatDiagnostic } from '../domain/diagnostics.ts'
-import { loadDesiredState } from '../domain/load-desired-state.ts'
 import type { Io } from './main.ts'
 
 /** Validates one file; 0 valid, 1 invalid, 2 unreadable. */

@@ -4,7 +4,7 @@
  * schema of the event body (unknown fields allowed; the raw body is what gets stored).
  */
 import { z } from 'zod'
-import type { FluxEventInput } from '../domain/flux-event.ts'
+import type { FluxEventInput } from '../domain/flux/event.ts'
 import { parseHex256, toHex, verifyHmacSha256 } from './hmac.ts'
 
 /** The outcome of authenticating a Flux delivery. */

@@ -5,7 +5,7 @@
  * and no reconcile is queued, and the next good check converges to the real matrix.
  */
 import { beforeEach, describe, expect, it } from 'vitest'
-import { checkEgress } from '../../src/app/check-egress.ts'
+import { checkEgress } from '../../src/app/egress/check.ts'
 import {
 	commitYaml,
 	egressDeps,

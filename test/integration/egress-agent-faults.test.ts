@@ -4,7 +4,7 @@
  * failing, no outage opened or closed — and the agent itself alerts only after damping.
  */
 import { beforeEach, describe, expect, it } from 'vitest'
-import { checkEgress } from '../../src/app/check-egress.ts'
+import { checkEgress } from '../../src/app/egress/check.ts'
 import {
 	alerts,
 	commitYaml,

@@ -1,12 +1,12 @@
 /**
  * Egress alerts on confirmed transitions only, with the damping policy of
- * src/domain/egress-tracking.ts (2 agreeing samples either way), against real agents.
+ * src/domain/egress/tracking.ts (2 agreeing samples either way), against real agents.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { HttpResponse, http } from 'msw'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { checkEgress } from '../../src/app/check-egress.ts'
+import { checkEgress } from '../../src/app/egress/check.ts'
 import { jobMessageSchema } from '../../src/contracts/queue.ts'
 import worker from '../../workers/index.ts'
 import {

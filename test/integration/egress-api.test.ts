@@ -1,7 +1,7 @@
 /** `GET /api/egress`: auth, the matrix's shape, filters, cell history paging, unknown cells. */
 import { exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { checkEgress } from '../../src/app/check-egress.ts'
+import { checkEgress } from '../../src/app/egress/check.ts'
 import {
 	commitYaml,
 	egressDeps,

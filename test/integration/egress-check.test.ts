@@ -6,7 +6,7 @@
 import { createExecutionContext, createScheduledController } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { checkEgress } from '../../src/app/check-egress.ts'
+import { checkEgress } from '../../src/app/egress/check.ts'
 import worker from '../../workers/index.ts'
 import {
 	commitYaml,

@@ -1,7 +1,7 @@
 // Alerts on Flux state changes only, with damping (docs/flux.md): asserted where they end up, at a
 // test ALERT_WEBHOOK_URL, after the JOBS queue consumer sent them.
 import { beforeEach, describe, expect, it } from 'vitest'
-import { hintFor } from '../../src/domain/flux-classify.ts'
+import { hintFor } from '../../src/domain/flux/classify.ts'
 import { FAILURES } from '../fixtures/flux/messages.ts'
 import {
 	fluxEvent,

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { hintFor } from '../../src/domain/flux-classify.ts'
+import { hintFor } from '../../src/domain/flux/classify.ts'
 import { FAILURES } from '../fixtures/flux/messages.ts'
 import {
 	adminGet,

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { d1PreflightStore } from '../../src/adapters/d1/preflight-results.ts'
-import type { PreflightResult } from '../../src/domain/ports.ts'
+import type { PreflightResult } from '../../src/domain/preflight/ports.ts'
 import {
 	adminGet,
 	fluxEvent,

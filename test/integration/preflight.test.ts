@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env, exports } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { d1PreflightStore } from '../../src/adapters/d1/preflight-results.ts'
-import { PREFLIGHT_LIMITS } from '../../src/app/preflight-job.ts'
+import { PREFLIGHT_LIMITS } from '../../src/app/preflight/job.ts'
 import worker from '../../workers/index.ts'
 import { useEdge } from './support/network.ts'
 import { waitFor } from './support/wait.ts'

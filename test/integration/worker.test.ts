@@ -6,7 +6,7 @@ import {
 } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
-import { failLostRuns } from '../../src/app/lost-runs.ts'
+import { failLostRuns } from '../../src/app/edge/lost-runs.ts'
 import { buildDeps } from '../../workers/deps.ts'
 import worker from '../../workers/index.ts'
 

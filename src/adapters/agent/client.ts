@@ -12,7 +12,8 @@ import {
 	parseAgentCheckResponse,
 	signAgentRequest,
 } from '../../contracts/agent.ts'
-import type { AgentApi, AgentFailure, ApiCallLog } from '../../domain/ports.ts'
+import type { AgentApi, AgentFailure } from '../../domain/egress/ports.ts'
+import type { ApiCallLog } from '../../domain/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
 import { recordingFetch } from '../recording-fetch.ts'
 

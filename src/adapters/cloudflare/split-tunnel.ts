@@ -1,7 +1,7 @@
 /** The device-profile split-tunnel endpoints behind the SplitTunnelApi port: mapping and checking only. */
 import { z } from 'zod'
-import type { SplitTunnelEntry } from '../../domain/edge-state.ts'
-import type { ProfileRef, SplitTunnelApi } from '../../domain/ports.ts'
+import type { ProfileRef, SplitTunnelApi } from '../../domain/edge/ports.ts'
+import type { SplitTunnelEntry } from '../../domain/edge/state.ts'
 import { err, ok } from '../../lib/result.ts'
 import type { createDevicesClient } from './client.ts'
 import { classifyError, readResult, type TokenIdentity } from './envelope.ts'

@@ -1,9 +1,9 @@
 /** The tunnel configuration endpoints behind the TunnelApi port: mapping and checking only. */
 import { z } from 'zod'
-import type { IngressRule } from '../../domain/desired-state.ts'
-import type { OriginRequest } from '../../domain/desired-state-schema.ts'
-import type { LiveTunnelConfig } from '../../domain/edge-state.ts'
-import type { TunnelApi } from '../../domain/ports.ts'
+import type { IngressRule } from '../../domain/desired-state/model.ts'
+import type { OriginRequest } from '../../domain/desired-state/schema.ts'
+import type { TunnelApi } from '../../domain/edge/ports.ts'
+import type { LiveTunnelConfig } from '../../domain/edge/state.ts'
 import { err } from '../../lib/result.ts'
 import type { createTunnelClient } from './client.ts'
 import { classifyError, readResult, type TokenIdentity } from './envelope.ts'

@@ -1,6 +1,7 @@
 /** What tidegate applied, per resource, in D1 (table `applications`). */
-import type { AppliedSplitTunnel, AppliedTunnel } from '../../domain/edge-state.ts'
-import type { ApplicationStore } from '../../domain/ports.ts'
+
+import type { ApplicationStore } from '../../domain/edge/ports.ts'
+import type { AppliedSplitTunnel, AppliedTunnel } from '../../domain/edge/state.ts'
 
 interface ApplicationRow {
 	document: string

@@ -1,5 +1,5 @@
 /** Verified GitHub deliveries in D1 (table `github_deliveries`). */
-import type { DeliveryStore, GitHubDelivery } from '../../domain/ports.ts'
+import type { DeliveryStore, GitHubDelivery } from '../../domain/github/ports.ts'
 import { insertRun, type RunRow, toRun } from './runs.ts'
 
 interface DeliveryRow {

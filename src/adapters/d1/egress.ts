@@ -14,8 +14,8 @@ import type {
 	StoredTrack,
 	TrackKind,
 	UnknownReason,
-} from '../../domain/egress-model.ts'
-import type { EgressStore } from '../../domain/ports.ts'
+} from '../../domain/egress/model.ts'
+import type { EgressStore } from '../../domain/egress/ports.ts'
 import type { Health } from '../../domain/transitions.ts'
 
 interface CheckRow {

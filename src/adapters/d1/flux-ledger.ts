@@ -4,9 +4,9 @@
  * whose statements after the object write run only if that write won (its `write_token` is there),
  * so concurrent events for one object never interleave their read-modify-write.
  */
-import { type FailureClass, isFailureClass } from '../../domain/flux-classify.ts'
-import { type FluxOutcome, parseRevision } from '../../domain/flux-event.ts'
-import type { FluxFailureSpan, FluxObjectState } from '../../domain/flux-ledger.ts'
+import { type FailureClass, isFailureClass } from '../../domain/flux/classify.ts'
+import { type FluxOutcome, parseRevision } from '../../domain/flux/event.ts'
+import type { FluxFailureSpan, FluxObjectState } from '../../domain/flux/ledger.ts'
 import type {
 	FluxDeploymentObject,
 	FluxDeploymentRecord,
@@ -14,7 +14,7 @@ import type {
 	FluxLedgerStore,
 	FluxLedgerWrite,
 	ObjectFilter,
-} from '../../domain/flux-store.ts'
+} from '../../domain/flux/ports.ts'
 import type { Track } from '../../domain/transitions.ts'
 
 interface ObjectRow {

@@ -1,7 +1,7 @@
 /** Pre-flight results in D1 (table `preflight_results`): one row per checked commit. */
 
-import type { PreflightResult, PreflightStore } from '../../domain/ports.ts'
 import type { PreflightFinding } from '../../domain/preflight/check.ts'
+import type { PreflightResult, PreflightStore } from '../../domain/preflight/ports.ts'
 
 interface PreflightRow {
 	commit_sha: string

@@ -1,5 +1,5 @@
 /** Pushes forwarded to the Flux Receiver, in D1 (table `receiver_notifications`). */
-import type { ReceiverNotificationStore } from '../../domain/ports.ts'
+import type { ReceiverNotificationStore } from '../../domain/flux/ports.ts'
 
 /** D1-backed ReceiverNotificationStore. */
 export function d1ReceiverNotifications(db: D1Database): ReceiverNotificationStore {

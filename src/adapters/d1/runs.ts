@@ -1,5 +1,5 @@
 /** Reconcile runs in D1 (table `runs`). */
-import type { NewRun, Run, RunOutcome, RunStore } from '../../domain/ports.ts'
+import type { NewRun, Run, RunOutcome, RunStore } from '../../domain/edge/runs.ts'
 
 export interface RunRow {
 	id: number

@@ -4,8 +4,8 @@
  * nodes' results tells "the database is down" apart from "these nodes cannot get out".
  */
 import { connect as socketsConnect } from 'cloudflare:sockets'
-import type { EdgeProbeResult } from '../../domain/egress-model.ts'
-import type { EdgeProber } from '../../domain/ports.ts'
+import type { EdgeProbeResult } from '../../domain/egress/model.ts'
+import type { EdgeProber } from '../../domain/egress/ports.ts'
 
 /** What a socket must offer (the part of `cloudflare:sockets` Socket used here). */
 export interface ProbeSocket {

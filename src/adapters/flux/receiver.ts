@@ -3,7 +3,9 @@
  * sha256=<hex>` over the body with the Receiver's token; a valid call makes Flux reconcile the
  * resources the Receiver lists (its GitRepository), so a push lands without waiting for the poll.
  */
-import type { ApiCallLog, FluxReceiverApi } from '../../domain/ports.ts'
+
+import type { FluxReceiverApi } from '../../domain/flux/ports.ts'
+import type { ApiCallLog } from '../../domain/ports.ts'
 import { err, ok } from '../../lib/result.ts'
 import { hmacSha256Hex } from '../../webhooks/hmac.ts'
 import { recordingFetch } from '../recording-fetch.ts'

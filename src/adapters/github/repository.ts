@@ -4,8 +4,9 @@
  * in the Worker bundle.
  */
 import { z } from 'zod'
-import { MAX_DESIRED_STATE_BYTES } from '../../domain/load-desired-state.ts'
-import type { ApiCallLog, ApiFailure, BoundedFile, RepositoryApi } from '../../domain/ports.ts'
+import { MAX_DESIRED_STATE_BYTES } from '../../domain/desired-state/load.ts'
+import type { BoundedFile, RepositoryApi } from '../../domain/github/ports.ts'
+import type { ApiCallLog, ApiFailure } from '../../domain/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
 import { recordingFetch } from '../recording-fetch.ts'
 

@@ -2,7 +2,7 @@
  * @module Repository files cached in KV by commit SHA. A commit never changes, so entries are
  * never stale; the TTL only bounds storage. KV is a cache here, never a source of truth.
  */
-import type { FileCache } from '../../domain/ports.ts'
+import type { FileCache } from '../../domain/github/ports.ts'
 
 /** Cached files expire after a week; a drift check re-fetches only after the head moves. */
 export const FILE_CACHE_TTL_SECONDS = 7 * 24 * 60 * 60

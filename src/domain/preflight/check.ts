@@ -4,7 +4,7 @@
  * Helm release) owns it. Pure: files in, findings out. docs/preflight.md describes every rule.
  */
 import { isMap, isNode, isScalar, isSeq, type Node } from 'yaml'
-import type { OwnershipConfig } from '../desired-state.ts'
+import type { OwnershipConfig } from '../desired-state/model.ts'
 import {
 	CLUSTER_SCOPED,
 	dirname,

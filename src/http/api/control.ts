@@ -4,8 +4,8 @@
  * through the queue, whose consumer is the only writer.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { enqueueReconcile } from '../../app/enqueue-reconcile.ts'
-import { executeRun } from '../../app/reconcile-job.ts'
+import { enqueueReconcile } from '../../app/edge/enqueue.ts'
+import { executeRun } from '../../app/edge/reconcile-job.ts'
 import type { AppEnv } from '../app.ts'
 import { AppError } from '../errors.ts'
 import { errorSchema, runDetail, runDetailSchema } from './schemas.ts'

@@ -5,9 +5,9 @@
  */
 
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { preflightLinks } from '../../app/preflight-link.ts'
-import { objectLabel } from '../../domain/flux-event.ts'
-import { parseWindow, successRate } from '../../domain/flux-ledger.ts'
+import { preflightLinks } from '../../app/preflight/link.ts'
+import { objectLabel } from '../../domain/flux/event.ts'
+import { parseWindow, successRate } from '../../domain/flux/ledger.ts'
 import type { AppEnv } from '../app.ts'
 import { AppError } from '../errors.ts'
 import {

@@ -4,8 +4,8 @@
  * cell's history (`limit`, `cursor`) and its outage windows.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { type EgressView, egressView } from '../../app/egress-view.ts'
-import type { EgressOutage, EgressSample, StoredTrack } from '../../domain/egress-model.ts'
+import { type EgressView, egressView } from '../../app/egress/view.ts'
+import type { EgressOutage, EgressSample, StoredTrack } from '../../domain/egress/model.ts'
 import type { AppEnv } from '../app.ts'
 import { AppError } from '../errors.ts'
 import { errorSchema, pageQuery } from './schemas.ts'

@@ -4,22 +4,22 @@
  */
 
 import { z } from '@hono/zod-openapi'
-import type { PreflightLink } from '../../app/preflight-link.ts'
-import { FAILURE_CLASSES, hintFor } from '../../domain/flux-classify.ts'
-import { objectLabel } from '../../domain/flux-event.ts'
+import type { PreflightLink } from '../../app/preflight/link.ts'
+import { FAILURE_CLASSES, hintFor } from '../../domain/flux/classify.ts'
+import { objectLabel } from '../../domain/flux/event.ts'
 import {
 	deploymentAppliedAt,
 	deploymentStatus,
 	type FluxFailureSpan,
 	type FluxObjectState,
 	pushToApplied,
-} from '../../domain/flux-ledger.ts'
+} from '../../domain/flux/ledger.ts'
 import type {
 	FluxDeploymentObject,
 	FluxDeploymentRecord,
 	FluxEventRecord,
 	ObjectFilter,
-} from '../../domain/flux-store.ts'
+} from '../../domain/flux/ports.ts'
 import { pageQuery } from './schemas.ts'
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())

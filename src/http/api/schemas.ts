@@ -3,8 +3,8 @@
  * `GET /api/openapi.json`, so the documentation cannot drift from the code.
  */
 import { z } from '@hono/zod-openapi'
-import type { Run } from '../../domain/ports.ts'
-import { planTextOf } from '../../domain/render-plan.ts'
+import { planTextOf } from '../../domain/edge/render-plan.ts'
+import type { Run } from '../../domain/edge/runs.ts'
 
 /** `?limit=&cursor=`: newest first, keyset paging by id. */
 export const pageQuery = z.object({

@@ -3,7 +3,7 @@
  * drifted / failing / suspended, missing configuration, and one summary each of egress and Flux.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { statusReport } from '../../app/health.ts'
+import { statusReport } from '../../app/views/health.ts'
 import type { AppEnv } from '../app.ts'
 import { runSummary, runSummarySchema } from './schemas.ts'
 

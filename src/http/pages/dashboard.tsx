@@ -4,11 +4,11 @@
  */
 
 import { raw } from 'hono/html'
-import type { DashboardView, IncludeRow, IngressRow } from '../../app/dashboard.ts'
-import type { HealthState } from '../../app/health.ts'
-import type { Change } from '../../domain/plan.ts'
-import type { Run } from '../../domain/ports.ts'
-import { CAUSE_TEXT } from '../../domain/render-plan.ts'
+import type { DashboardView, IncludeRow, IngressRow } from '../../app/views/dashboard.ts'
+import type { HealthState } from '../../app/views/health.ts'
+import type { Change } from '../../domain/edge/plan.ts'
+import { CAUSE_TEXT } from '../../domain/edge/render-plan.ts'
+import type { Run } from '../../domain/edge/runs.ts'
 import { DeploymentsSection } from './deployments.tsx'
 import { EgressSection } from './egress.tsx'
 import { utc } from './format.ts'

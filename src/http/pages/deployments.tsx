@@ -3,10 +3,10 @@
  * reads without colour), deployments per commit, and recent failures with their class and hint.
  */
 
-import type { FluxView } from '../../app/dashboard.ts'
-import type { PreflightLink } from '../../app/preflight-link.ts'
-import { FAILURE_HINTS } from '../../domain/flux-classify.ts'
-import type { FluxDeploymentRecord } from '../../domain/flux-store.ts'
+import type { PreflightLink } from '../../app/preflight/link.ts'
+import type { FluxView } from '../../app/views/dashboard.ts'
+import { FAILURE_HINTS } from '../../domain/flux/classify.ts'
+import type { FluxDeploymentRecord } from '../../domain/flux/ports.ts'
 import { utc } from './format.ts'
 
 const DAY = 24 * 60 * 60 * 1000

@@ -4,7 +4,7 @@
  * verdict per target, `egress.expect`, and open outages.
  */
 
-import type { CellView, EgressView } from '../../app/egress-view.ts'
+import type { CellView, EgressView } from '../../app/egress/view.ts'
 import { utc } from './format.ts'
 
 function Cell(props: { cell: CellView | undefined }) {

@@ -1,6 +1,6 @@
 /** One run: what triggered it, the plan as a diff, warnings, every API call it made. */
 
-import type { Run } from '../../domain/ports.ts'
+import type { Run } from '../../domain/edge/runs.ts'
 import { utc } from './format.ts'
 import { Layout } from './layout.tsx'
 

@@ -4,8 +4,8 @@
  * JSON + tolerant schema → dedupe on the body's SHA-256 → record → 202 (200 for a duplicate).
  */
 import { Hono } from 'hono'
-import { ingestFluxEvent } from '../../app/ingest-flux.ts'
-import { objectLabel, toFluxEvent } from '../../domain/flux-event.ts'
+import { ingestFluxEvent } from '../../app/flux/ingest.ts'
+import { objectLabel, toFluxEvent } from '../../domain/flux/event.ts'
 import {
 	bodyDigest,
 	type FluxAuthCheck,

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono'
 import type { z } from 'zod'
-import { ingestGitHubDelivery, type VerifiedDelivery } from '../../app/ingest-github.ts'
+import { ingestGitHubDelivery, type VerifiedDelivery } from '../../app/github/ingest.ts'
 import {
 	pingPayloadSchema,
 	pushPayloadSchema,

@@ -1,7 +1,7 @@
 /** `GET /` (the dashboard) and `GET /runs/:id`, server-rendered, admin only. */
 import { Hono } from 'hono'
-import { dashboardView } from '../../app/dashboard.ts'
-import { planTextOf } from '../../domain/render-plan.ts'
+import { dashboardView } from '../../app/views/dashboard.ts'
+import { planTextOf } from '../../domain/edge/render-plan.ts'
 import { requireAdmin } from '../admin-auth.ts'
 import type { AppEnv } from '../app.ts'
 import { AppError } from '../errors.ts'

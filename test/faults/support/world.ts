@@ -21,7 +21,7 @@ import {
 import { env, exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
 import { type JobMessage, jobMessageSchema } from '../../../src/contracts/queue.ts'
-import { loadDesiredState } from '../../../src/domain/load-desired-state.ts'
+import { loadDesiredState } from '../../../src/domain/desired-state/load.ts'
 import worker from '../../../workers/index.ts'
 import { desiredYaml, FOREIGN } from '../../integration/support/desired.ts'
 import { githubDelivery, pushPayload } from '../../integration/support/github.ts'

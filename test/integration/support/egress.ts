@@ -2,8 +2,8 @@
 // Worker dependencies pointed at it, a tidegate.yaml builder and a clean slate per test.
 import { env } from 'cloudflare:workers'
 import { inject } from 'vitest'
-import type { EgressCheckOptions } from '../../../src/app/check-egress.ts'
 import type { Deps } from '../../../src/app/deps.ts'
+import type { EgressCheckOptions } from '../../../src/app/egress/check.ts'
 import type { JobMessage } from '../../../src/contracts/queue.ts'
 import { buildDeps } from '../../../workers/deps.ts'
 import type { EgressTestNetwork } from '../../helpers/egress-network.ts'

@@ -2,9 +2,10 @@
  * Builders for tidegate.yaml documents whose line numbers are known, and a view of the result as
  * the operator sees it: `line:col path message`, exactly as `tidegate validate` prints it.
  */
-import type { DesiredState } from '../../../src/domain/desired-state.ts'
+
+import { loadDesiredState } from '../../../src/domain/desired-state/load.ts'
+import type { DesiredState } from '../../../src/domain/desired-state/model.ts'
 import { type Diagnostic, formatDiagnostic } from '../../../src/domain/diagnostics.ts'
-import { loadDesiredState } from '../../../src/domain/load-desired-state.ts'
 
 /** A valid Cloudflare account id. */
 export const ACCOUNT = '0123456789abcdef0123456789abcdef'

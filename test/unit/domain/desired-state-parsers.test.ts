@@ -3,11 +3,11 @@
  * formatDiagnostic), checked directly: the values they return and the text they print.
  */
 import { describe, expect, it } from 'vitest'
-import { cidrContains, parseCidr } from '../../../src/domain/cidr.ts'
-import { checkPathRegex } from '../../../src/domain/desired-state.ts'
+import { checkPathRegex } from '../../../src/domain/desired-state/model.ts'
 import { formatDiagnostic, formatPath } from '../../../src/domain/diagnostics.ts'
-import { hostnameCovers, parseHostname } from '../../../src/domain/hostname.ts'
-import { parseService } from '../../../src/domain/service.ts'
+import { cidrContains, parseCidr } from '../../../src/domain/edge/cidr.ts'
+import { hostnameCovers, parseHostname } from '../../../src/domain/edge/hostname.ts'
+import { parseService } from '../../../src/domain/edge/service.ts'
 
 describe('parseCidr', () => {
 	it.each([

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { prepareTargets } from '../../../src/app/check-egress.ts'
+import { prepareTargets } from '../../../src/app/egress/check.ts'
 import type { AgentCheckResponse, AgentTargetResult } from '../../../src/contracts/agent.ts'
-import type { EgressTarget } from '../../../src/domain/egress-model.ts'
+import type { EgressTarget } from '../../../src/domain/egress/model.ts'
 import {
 	MAX_OBSERVATION_SKEW_MS,
 	observeAgentFailure,
 	observeAnswer,
-} from '../../../src/domain/egress-observations.ts'
+} from '../../../src/domain/egress/observations.ts'
 
 const NOW = 1_795_000_000_000
 

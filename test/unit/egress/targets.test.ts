@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import type { DesiredState } from '../../../src/domain/desired-state.ts'
+import { loadDesiredState } from '../../../src/domain/desired-state/load.ts'
+import type { DesiredState } from '../../../src/domain/desired-state/model.ts'
 import {
 	capEdgeProbes,
 	edgePlan,
 	egressTargets,
 	ingressTarget,
-} from '../../../src/domain/egress-targets.ts'
-import { loadDesiredState } from '../../../src/domain/load-desired-state.ts'
+} from '../../../src/domain/egress/targets.ts'
 
 const ACCOUNT = '0123456789abcdef0123456789abcdef'
 const TUNNEL = '6ff4dfd7-2b77-4a4f-84d9-3241bea658dc'

@@ -5,13 +5,13 @@ import type {
 	NodeObservation,
 	Observed,
 	StoredTrack,
-} from '../../../src/domain/egress-model.ts'
+} from '../../../src/domain/egress/model.ts'
 import {
 	NODE_GONE_MS,
 	type TrackingInput,
 	type TrackingUpdate,
 	trackCheck,
-} from '../../../src/domain/egress-tracking.ts'
+} from '../../../src/domain/egress/tracking.ts'
 
 const node = (name: string, reachable: boolean | null = true): NodeObservation => ({
 	node: name,

@@ -3,11 +3,11 @@ import {
 	alertableTransitions,
 	egressAlertText,
 	formatDuration,
-} from '../../../src/domain/egress-alerts.ts'
-import { classifyTarget, type EgressVerdict } from '../../../src/domain/egress-classify.ts'
-import { evaluateExpectations, isExpected } from '../../../src/domain/egress-expectations.ts'
-import type { EdgeProbeResult, EgressTarget, Observed } from '../../../src/domain/egress-model.ts'
-import type { EgressTransition } from '../../../src/domain/egress-tracking.ts'
+} from '../../../src/domain/egress/alerts.ts'
+import { classifyTarget, type EgressVerdict } from '../../../src/domain/egress/classify.ts'
+import { evaluateExpectations, isExpected } from '../../../src/domain/egress/expectations.ts'
+import type { EdgeProbeResult, EgressTarget, Observed } from '../../../src/domain/egress/model.ts'
+import type { EgressTransition } from '../../../src/domain/egress/tracking.ts'
 
 const db: EgressTarget = {
 	name: 'labelfish-db',

@@ -6,7 +6,7 @@ import {
 	FAILURE_HINTS,
 	hintFor,
 	isFailureClass,
-} from '../../../src/domain/flux-classify.ts'
+} from '../../../src/domain/flux/classify.ts'
 import { FAILURES } from '../../fixtures/flux/messages.ts'
 
 describe('failure classification from realistic controller messages', () => {

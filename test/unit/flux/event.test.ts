@@ -5,7 +5,7 @@ import {
 	parseRevision,
 	revisionKey,
 	toFluxEvent,
-} from '../../../src/domain/flux-event.ts'
+} from '../../../src/domain/flux/event.ts'
 import { FAILURES, PROGRESS, SUCCESSES } from '../../fixtures/flux/messages.ts'
 
 const SHA = '0123456789abcdef0123456789abcdef01234567'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import type { FailureClass } from '../../../src/domain/flux-classify.ts'
-import { type FluxEvent, parseRevision } from '../../../src/domain/flux-event.ts'
+import type { FailureClass } from '../../../src/domain/flux/classify.ts'
+import { type FluxEvent, parseRevision } from '../../../src/domain/flux/event.ts'
 import {
 	alertText,
 	dampingFor,
@@ -12,7 +12,7 @@ import {
 	rateOf,
 	stepObject,
 	successRate,
-} from '../../../src/domain/flux-ledger.ts'
+} from '../../../src/domain/flux/ledger.ts'
 
 const SHA = 'abcdef0123456789abcdef0123456789abcdef01'
 const ref = { kind: 'HelmRelease', namespace: 'web', name: 'shop' }

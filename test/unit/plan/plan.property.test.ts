@@ -11,15 +11,8 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { DesiredState, IngressRule } from '../../../src/domain/desired-state.ts'
-import type {
-	AppliedSplitTunnel,
-	AppliedTunnel,
-	LiveSplitTunnel,
-	LiveTunnelConfig,
-	SplitTunnelEntry,
-} from '../../../src/domain/edge-state.ts'
-import { loadDesiredState } from '../../../src/domain/load-desired-state.ts'
+import { loadDesiredState } from '../../../src/domain/desired-state/load.ts'
+import type { DesiredState, IngressRule } from '../../../src/domain/desired-state/model.ts'
 import {
 	entryKey,
 	type Plan,
@@ -27,7 +20,14 @@ import {
 	planEdge,
 	type SplitTunnelPlan,
 	type TunnelPlan,
-} from '../../../src/domain/plan.ts'
+} from '../../../src/domain/edge/plan.ts'
+import type {
+	AppliedSplitTunnel,
+	AppliedTunnel,
+	LiveSplitTunnel,
+	LiveTunnelConfig,
+	SplitTunnelEntry,
+} from '../../../src/domain/edge/state.ts'
 import { ok } from '../../../src/lib/result.ts'
 
 const ACCOUNT = '0123456789abcdef0123456789abcdef'

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import type { DesiredState, IngressRule } from '../../../src/domain/desired-state.ts'
+import { loadDesiredState } from '../../../src/domain/desired-state/load.ts'
+import type { DesiredState, IngressRule } from '../../../src/domain/desired-state/model.ts'
+import { type PlanInputs, planEdge } from '../../../src/domain/edge/plan.ts'
+import { renderPlan, summarisePlan } from '../../../src/domain/edge/render-plan.ts'
 import type {
 	LiveSplitTunnel,
 	LiveTunnelConfig,
 	SplitTunnelEntry,
-} from '../../../src/domain/edge-state.ts'
-import { loadDesiredState } from '../../../src/domain/load-desired-state.ts'
-import { type PlanInputs, planEdge } from '../../../src/domain/plan.ts'
-import { renderPlan, summarisePlan } from '../../../src/domain/render-plan.ts'
+} from '../../../src/domain/edge/state.ts'
 import { err, ok } from '../../../src/lib/result.ts'
 
 const ACCOUNT = '0123456789abcdef0123456789abcdef'

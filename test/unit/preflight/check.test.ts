@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { OwnershipConfig } from '../../../src/domain/desired-state.ts'
-import { loadDesiredState } from '../../../src/domain/load-desired-state.ts'
+import { loadDesiredState } from '../../../src/domain/desired-state/load.ts'
+import type { OwnershipConfig } from '../../../src/domain/desired-state/model.ts'
 import {
 	checkManifests,
 	countFindings,

@@ -1,0 +1,187 @@
+/**
+ * @module GitHub delivery intake, after the signature was verified: dedupe on X-GitHub-Delivery,
+ * record, and queue a reconcile for pushes to the tracked branch. A push is a hint; the reconcile
+ * reads the branch head itself, so late or repeated pushes cannot roll anything back.
+ */
+import type { JobMessage } from '../../contracts/queue.ts'
+import type { Run } from '../../domain/edge/runs.ts'
+import type { GitHubDelivery } from '../../domain/github/ports.ts'
+import type { PushPayload } from '../../webhooks/github.ts'
+import type { Deps } from '../deps.ts'
+import { failUnsent, newRun, sendRun } from '../edge/enqueue.ts'
+import { preflightMessage } from '../preflight/job.ts'
+
+/** A verified delivery, its payload parsed for the events tidegate acts on. */
+export interface VerifiedDelivery {
+	deliveryId: string
+	hookId: string | null
+	event:
+		| { name: 'ping' }
+		| { name: 'push'; payload: PushPayload }
+		| { name: string; payload?: undefined }
+}
+
+/** What became of a delivery. */
+export type IngestOutcome =
+	| { kind: 'duplicate'; delivery: GitHubDelivery }
+	| { kind: 'ping' }
+	| { kind: 'ignored'; reason: string }
+	| { kind: 'queued'; runId: number }
+
+type IngestDeps = Pick<
+	Deps,
+	| 'deliveries'
+	| 'runs'
+	| 'jobs'
+	| 'now'
+	| 'source'
+	| 'repositoryName'
+	| 'fluxReceiver'
+	| 'receiverNotifications'
+>
+
+/** Records a verified delivery once and queues what it asks for. */
+export async function ingestGitHubDelivery(
+	deps: IngestDeps,
+	delivery: VerifiedDelivery,
+): Promise<IngestOutcome> {
+	const push = pushOf(delivery)
+	const record: GitHubDelivery = {
+		deliveryId: delivery.deliveryId,
+		event: delivery.event.name,
+		status: 'received',
+		reason: null,
+		ref: push?.ref ?? null,
+		afterSha: push?.after ?? null,
+		runId: null,
+		hookId: delivery.hookId,
+		receivedAt: deps.now(),
+	}
+	const ignored = whyIgnored(deps, delivery)
+	// One atomic claim decides: a new delivery, or one left `received` by a handler that answered 5xx
+	// or died, is processed; anything already handled, or being handled by a racing copy, is a duplicate.
+	// A push that asks for a reconcile gets its run row in the same round trip.
+	const claim = await deps.deliveries.claim(
+		record,
+		deps.now() - CLAIM_TIMEOUT_MS,
+		ignored === undefined
+			? newRun({ trigger: 'push', deliveryId: delivery.deliveryId }, record.receivedAt)
+			: undefined,
+	)
+	if (!claim.claimed) {
+		return { kind: 'duplicate', delivery: claim.existing ?? record }
+	}
+	try {
+		return await processClaimed(deps, delivery, record, { run: claim.run, ignored })
+	} catch (e) {
+		// Answered 5xx: GitHub's redelivery of this id must be processed, not taken for a duplicate.
+		await deps.deliveries
+			.release(delivery.deliveryId, `not queued: ${e instanceof Error ? e.message : String(e)}`)
+			.catch(() => undefined)
+		throw e
+	}
+}
+
+function pushOf(delivery: VerifiedDelivery): PushPayload | undefined {
+	return delivery.event.name === 'push' ? delivery.event.payload : undefined
+}
+
+/** A claim older than this belongs to a handler that died; the delivery may be claimed again. */
+const CLAIM_TIMEOUT_MS = 60_000
+
+async function processClaimed(
+	deps: IngestDeps,
+	delivery: VerifiedDelivery,
+	record: GitHubDelivery,
+	decided: { run: Run | undefined; ignored: string | undefined },
+): Promise<IngestOutcome> {
+	const { run, ignored } = decided
+	if (delivery.event.name === 'ping') {
+		await deps.deliveries.save({ ...record, status: 'ping' })
+		return { kind: 'ping' }
+	}
+	let companions: JobMessage[] = []
+	const push = pushOf(delivery)
+	if (push && tracksBranch(deps, push)) {
+		try {
+			companions = await pushCompanions(deps, delivery.deliveryId, push)
+		} catch (e) {
+			if (run) {
+				await failUnsent(deps, run.id, e).catch(() => undefined)
+			}
+			throw e
+		}
+	}
+	if (ignored !== undefined) {
+		await deps.jobs.sendBatch(companions)
+		await deps.deliveries.save({ ...record, status: 'ignored', reason: ignored })
+		return { kind: 'ignored', reason: ignored }
+	}
+	if (!run) {
+		throw new Error('the claim of a push to reconcile came back without its run')
+	}
+	await sendRun(deps, run, companions)
+	await deps.deliveries.save({ ...record, status: 'queued', runId: run.id })
+	return { kind: 'queued', runId: run.id }
+}
+
+function tracksBranch(deps: IngestDeps, push: PushPayload): boolean {
+	return (
+		push.repository.full_name.toLowerCase() === deps.repositoryName?.toLowerCase() &&
+		push.ref === `refs/heads/${deps.source.branch}` &&
+		!push.deleted
+	)
+}
+
+/**
+ * What every push to the tracked branch queues besides a reconcile, whatever it touched: the
+ * pre-flight check (the consumer reads tidegate.yaml to see if `ownership` asks for it) and, when a
+ * Receiver is set, the notice that makes Flux pull now.
+ */
+async function pushCompanions(
+	deps: IngestDeps,
+	deliveryId: string,
+	push: PushPayload,
+): Promise<JobMessage[]> {
+	const preflight = preflightMessage(deliveryId, push)
+	if (!deps.fluxReceiver) {
+		return [preflight]
+	}
+	const notice = {
+		deliveryId,
+		repository: push.repository.full_name,
+		ref: push.ref,
+		commitSha: push.after,
+	}
+	await deps.receiverNotifications.queued(notice, deps.now())
+	return [{ v: 1, kind: 'flux.receiver', ...notice }, preflight]
+}
+
+/** Why a delivery asks for no reconcile, or `undefined` when it does. */
+function whyIgnored(deps: IngestDeps, delivery: VerifiedDelivery): string | undefined {
+	if (delivery.event.name === 'ping') {
+		return 'ping'
+	}
+	const push = pushOf(delivery)
+	if (!push) {
+		return `event "${delivery.event.name}" is not one tidegate acts on`
+	}
+	if (push.repository.full_name.toLowerCase() !== deps.repositoryName?.toLowerCase()) {
+		return `push to ${push.repository.full_name}, not the tracked repository ${deps.repositoryName ?? '(GITHUB_REPOSITORY is not set)'}`
+	}
+	if (push.ref !== `refs/heads/${deps.source.branch}`) {
+		return `push to ${push.ref}, not the tracked branch refs/heads/${deps.source.branch}`
+	}
+	if (push.deleted) {
+		return 'the tracked branch was deleted; the desired state is left as it was (a deletion is not an empty desired state)'
+	}
+	// GitHub may send no commit list for very large pushes; then the file may have changed, so reconcile.
+	if (push.commits.length > 0 && !touches(push, deps.source.path)) {
+		return `${deps.source.path} was not changed by this push`
+	}
+	return undefined
+}
+
+function touches(push: PushPayload, path: string): boolean {
+	return push.commits.some((c) => [...c.added, ...c.modified, ...c.removed].includes(path))
+}

@@ -1,0 +1,46 @@
+/**
+ * @module Alerts leave through the queue: whatever raised one (a Flux transition, an egress
+ * outage, a refused plan) only enqueues it; the consumer sends it and retries on transient errors.
+ */
+import type { AlertMessage } from '../../contracts/queue.ts'
+import type { Deps } from '../deps.ts'
+import { backoffSeconds, type JobOutcome } from '../edge/reconcile-job.ts'
+
+/** Queues an alert; a no-op when no ALERT_WEBHOOK_URL is configured. */
+export async function raiseAlert(
+	deps: Pick<Deps, 'alerts' | 'jobs'>,
+	source: string,
+	text: string,
+): Promise<void> {
+	if (!deps.alerts) {
+		return
+	}
+	await deps.jobs.send({ v: 1, kind: 'alert', source, text: text.slice(0, 4000) })
+}
+
+/** Sends one queued alert. */
+export async function sendAlertJob(
+	deps: Deps,
+	message: AlertMessage,
+	attempts: number,
+): Promise<JobOutcome> {
+	if (!deps.alerts) {
+		deps.log.log('warn', 'alert.dropped', {
+			source: message.source,
+			reason: 'ALERT_WEBHOOK_URL is not set',
+		})
+		return { retry: false }
+	}
+	const sent = await deps.alerts.send({ text: message.text })
+	if (sent.ok) {
+		return { retry: false }
+	}
+	deps.log.log('warn', 'alert.failed', {
+		source: message.source,
+		attempts,
+		error: sent.error.message,
+	})
+	return sent.error.retryable
+		? { retry: true, delaySeconds: backoffSeconds(attempts) }
+		: { retry: false }
+}

@@ -1,0 +1,122 @@
+/** @module Ports of the GitOps repository: GitHub's REST API, verified deliveries, files by commit. */
+import type { Result } from '../../lib/result.ts'
+import type { NewRun, Run } from '../edge/runs.ts'
+import type { ApiFailure } from '../ports.ts'
+
+/** The GitOps repository (GitHub REST). */
+export interface RepositoryApi {
+	/** The commit the branch points at now. */
+	branchHead(branch: string): Promise<Result<string, ApiFailure>>
+	/** A file's text at a commit; `null` when the file does not exist there. */
+	readFile(path: string, commitSha: string): Promise<Result<string | null, ApiFailure>>
+	/** Posts a commit status (`context` e.g. `tidegate/edge-sync`). */
+	postStatus(commitSha: string, status: CommitStatus): Promise<Result<void, ApiFailure>>
+	/** The webhook's most recent delivery attempts, newest first (one page). */
+	listHookDeliveries(hookId: string, perPage: number): Promise<Result<HookDelivery[], ApiFailure>>
+	/** Asks GitHub to deliver an attempt again (same X-GitHub-Delivery guid). */
+	redeliver(hookId: string, attemptId: number): Promise<Result<void, ApiFailure>>
+	/**
+	 * Files changed from `base` to `head` (GitHub's compare, three dots: from their merge base);
+	 * `base` null lists what `head` changed against its first parent (a branch's first push).
+	 */
+	changedFiles(base: string | null, head: string): Promise<Result<ChangedFiles, ApiFailure>>
+	/** A file's text at a commit, never read past `maxBytes`; `null` when the file does not exist there. */
+	readFileBounded(
+		path: string,
+		commitSha: string,
+		maxBytes: number,
+	): Promise<Result<BoundedFile | null, ApiFailure>>
+}
+
+/** One file a comparison lists (GitHub's diff-entry statuses). */
+export interface ChangedFile {
+	path: string
+	status: 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged'
+}
+
+/** The files changed between two commits, as GitHub lists them. */
+export interface ChangedFiles {
+	files: ChangedFile[]
+	/** GitHub lists at most 300 files; at that count the list may have been cut short. */
+	truncated: boolean
+}
+
+/** A file read with a size bound: its text, or only its size (when known) when it is larger. */
+export type BoundedFile = { text: string; bytes: number } | { tooLarge: true; bytes: number | null }
+
+/** One delivery attempt as GitHub lists it. */
+export interface HookDelivery {
+	/** The attempt's id (what redelivery is asked for). */
+	id: number
+	/** The X-GitHub-Delivery guid, shared by an original and its redeliveries. */
+	guid: string
+	deliveredAt: number
+	redelivery: boolean
+	statusCode: number
+	event: string
+}
+
+/** A GitHub commit status. */
+export interface CommitStatus {
+	state: 'pending' | 'success' | 'failure' | 'error'
+	context: string
+	description: string
+	targetUrl?: string
+}
+
+/** Files by commit SHA (KV): content-addressed, so entries never go stale. */
+export interface FileCache {
+	get(commitSha: string, path: string): Promise<string | null>
+	put(commitSha: string, path: string, text: string): Promise<void>
+}
+
+/** A verified GitHub delivery as recorded. */
+export interface GitHubDelivery {
+	deliveryId: string
+	event: string
+	status: 'received' | 'queued' | 'ignored' | 'ping'
+	reason: string | null
+	ref: string | null
+	afterSha: string | null
+	runId: number | null
+	hookId: string | null
+	receivedAt: number
+}
+
+/** Verified GitHub deliveries (D1), keyed by `X-GitHub-Delivery`. */
+export interface DeliveryStore {
+	find(deliveryId: string): Promise<GitHubDelivery | undefined>
+	/** Inserts or replaces the record of a delivery. */
+	save(delivery: GitHubDelivery): Promise<void>
+	/**
+	 * Atomically claims a delivery for processing: records it as `received` and in progress unless
+	 * a record exists. A `received` record is claimed again only when its handler gave up
+	 * (`release`) or its claim is older than `staleBefore` (the handler died). Racing copies of one
+	 * delivery thus get one claim between them. With `run`, the run row is created in the same
+	 * transaction when, and only when, the claim succeeds.
+	 */
+	claim(
+		delivery: GitHubDelivery,
+		staleBefore: number,
+		run?: NewRun,
+	): Promise<
+		| { claimed: true; run: Run | undefined }
+		| { claimed: false; existing: GitHubDelivery | undefined }
+	>
+	/** Gives a claimed, still `received` delivery up (the handler failed), saying why. */
+	release(deliveryId: string, reason: string): Promise<void>
+	/** The hook id of the newest delivery that carried one. */
+	latestHookId(): Promise<string | undefined>
+	/** Which of these guids were already handled (queued, ignored or ping). */
+	handled(guids: string[]): Promise<Set<string>>
+	/** Which of these guids tidegate already asked GitHub to redeliver. */
+	redeliveryRequested(guids: string[]): Promise<Set<string>>
+	recordRedelivery(request: {
+		guid: string
+		attemptId: number
+		event: string
+		failedStatusCode: number
+		requestedAt: number
+		outcome: string
+	}): Promise<void>
+}
