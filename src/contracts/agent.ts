@@ -8,7 +8,9 @@
  * (pathname plus query, if any). Replays are refused by the receiver, so two identical bodies in
  * the same second collide: callers put a fresh `requestId` in every body.
  */
+
 import { z } from 'zod'
+import { hmacSha256Hex, parseHex256, verifyHmacSha256 } from '../lib/secrets.ts'
 
 /** The check endpoint. */
 export const AGENT_CHECK_PATH = '/v1/check'
@@ -286,28 +288,6 @@ function signedBytes(
 	return out
 }
 
-function hmacKey(secret: string, usage: 'sign' | 'verify') {
-	return crypto.subtle.importKey(
-		'raw',
-		encoder.encode(secret),
-		{ name: 'HMAC', hash: 'SHA-256' },
-		false,
-		[usage],
-	)
-}
-
-function toHex(bytes: ArrayBuffer): string {
-	return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('')
-}
-
-function fromHex(hex: string): Uint8Array<ArrayBuffer> {
-	const out = new Uint8Array(hex.length / 2)
-	for (let i = 0; i < out.length; i++) {
-		out[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16)
-	}
-	return out
-}
-
 /** The two signing headers, keyed by their lower-case names. */
 export type AgentSignatureHeaders = {
 	'x-tidegate-timestamp': string
@@ -323,16 +303,11 @@ export async function signAgentRequest(input: {
 	timestamp?: number
 }): Promise<AgentSignatureHeaders> {
 	const timestamp = String(input.timestamp ?? Math.floor(Date.now() / 1000))
-	const key = await hmacKey(input.secret, 'sign')
-	const mac = await crypto.subtle.sign(
-		'HMAC',
-		key,
+	const mac = await hmacSha256Hex(
+		input.secret,
 		signedBytes(timestamp, input.method, input.path, input.body),
 	)
-	return {
-		'x-tidegate-timestamp': timestamp,
-		'x-tidegate-signature': `sha256=${toHex(mac)}`,
-	}
+	return { 'x-tidegate-timestamp': timestamp, 'x-tidegate-signature': `sha256=${mac}` }
 }
 
 /** Why a signature was refused. None of them says what the right signature would be. */
@@ -344,8 +319,8 @@ export type AgentAuthResult =
 	| { ok: false; reason: AgentAuthFailure }
 
 /**
- * Verifies a request's signature in constant time (`crypto.subtle.verify`) against each secret
- * (current first, then the one being rotated out). Replays are the caller's to track: it should
+ * Verifies a request's signature in constant time against every secret (current and the one
+ * being rotated out; src/lib/secrets.ts). Replays are the caller's to track: it should
  * refuse a `signature` it has already accepted within the skew window.
  */
 export async function verifyAgentRequest(input: {
@@ -371,16 +346,9 @@ export async function verifyAgentRequest(input: {
 		return { ok: false, reason: 'stale' }
 	}
 	const hex = match[1]
-	const mac = fromHex(hex)
+	const mac = parseHex256(hex)
 	const data = signedBytes(input.timestamp, input.method, input.path, input.body)
-	for (const secret of input.secrets) {
-		if (!secret) {
-			continue
-		}
-		const key = await hmacKey(secret, 'verify')
-		if (await crypto.subtle.verify('HMAC', key, mac, data)) {
-			return { ok: true, timestamp: ts, signature: hex }
-		}
-	}
-	return { ok: false, reason: 'bad-signature' }
+	return mac !== undefined && (await verifyHmacSha256(input.secrets, data, mac))
+		? { ok: true, timestamp: ts, signature: hex }
+		: { ok: false, reason: 'bad-signature' }
 }

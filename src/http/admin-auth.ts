@@ -11,6 +11,7 @@
 
 import type { MiddlewareHandler } from 'hono'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
+import { matchesAnySecret } from '../lib/secrets.ts'
 import type { AppEnv } from './app.ts'
 import { AppError } from './errors.ts'
 
@@ -40,11 +41,13 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
 		let principal: Principal | undefined
 		let ambient = false
 		if (config.adminToken && authorization.startsWith('Bearer ')) {
-			principal = (await sameSecret(authorization.slice(7), config.adminToken))
+			principal = (await matchesAnySecret(authorization.slice(7), [config.adminToken]))
 				? { kind: 'token' }
 				: undefined
 		} else if (config.adminToken && authorization.startsWith('Basic ')) {
-			principal = (await sameSecret(basicPassword(authorization.slice(6)), config.adminToken))
+			principal = (await matchesAnySecret(basicPassword(authorization.slice(6)), [
+				config.adminToken,
+			]))
 				? { kind: 'token' }
 				: undefined
 			ambient = true
@@ -64,16 +67,6 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
 		c.set('principal', principal)
 		await next()
 	}
-}
-
-/** Compares two secrets in constant time, whatever their lengths (both are hashed first). */
-async function sameSecret(given: string, expected: string): Promise<boolean> {
-	const encoder = new TextEncoder()
-	const [a, b] = await Promise.all([
-		crypto.subtle.digest('SHA-256', encoder.encode(given)),
-		crypto.subtle.digest('SHA-256', encoder.encode(expected)),
-	])
-	return crypto.subtle.timingSafeEqual(a, b)
 }
 
 function basicPassword(encoded: string): string {

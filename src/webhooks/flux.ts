@@ -5,7 +5,7 @@
  */
 import { z } from 'zod'
 import type { FluxEventInput } from '../domain/flux/event.ts'
-import { parseHex256, toHex, verifyHmacSha256 } from './hmac.ts'
+import { matchesAnySecret, parseHex256, sha256Hex, verifyHmacSha256 } from '../lib/secrets.ts'
 
 /** The outcome of authenticating a Flux delivery. */
 export type FluxAuthCheck =
@@ -62,32 +62,9 @@ async function verifySignature(
 		: { result: 'mismatch' }
 }
 
-/**
- * Compares a presented bearer token with every secret in constant time: both sides are hashed
- * first, so neither length nor a matching prefix shows in the timing, and every secret is tried.
- */
-async function matchesAnySecret(given: string, secrets: readonly string[]): Promise<boolean> {
-	const encoder = new TextEncoder()
-	const digest = async (text: string) =>
-		new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
-	const presented = await digest(given)
-	let matched = false
-	for (const secret of secrets) {
-		const expected = await digest(secret)
-		let diff = 0
-		for (let i = 0; i < expected.length; i++) {
-			diff |= (expected[i] ?? 0) ^ (presented[i] ?? 0)
-		}
-		if (diff === 0) {
-			matched = true
-		}
-	}
-	return matched
-}
-
 /** SHA-256 (hex) of the raw body: the idempotency key of an event. */
 export async function bodyDigest(body: Uint8Array): Promise<string> {
-	return toHex(await crypto.subtle.digest('SHA-256', body))
+	return sha256Hex(body)
 }
 
 const timestamp = z

@@ -4,7 +4,7 @@
  * but strict about what tidegate reads.
  */
 import { z } from 'zod'
-import { parseHex256, verifyHmacSha256 } from './hmac.ts'
+import { parseHex256, verifyHmacSha256 } from '../lib/secrets.ts'
 
 /** The outcome of checking `X-Hub-Signature-256`. */
 export type SignatureCheck = 'valid' | 'missing' | 'malformed' | 'mismatch'

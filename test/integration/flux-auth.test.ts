@@ -1,7 +1,7 @@
 // The Flux webhook's authentication and body schema, called directly inside workerd.
 import { describe, expect, it } from 'vitest'
+import { hmacSha256Hex } from '../../src/lib/secrets.ts'
 import { bodyDigest, parseFluxEvent, verifyFluxAuth } from '../../src/webhooks/flux.ts'
-import { hmacSha256Hex } from '../../src/webhooks/hmac.ts'
 
 const enc = (s: string) => new TextEncoder().encode(s)
 

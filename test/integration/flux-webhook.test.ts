@@ -1,7 +1,7 @@
 import { env, exports } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/http/app.ts'
-import { hmacSha256Hex } from '../../src/webhooks/hmac.ts'
+import { hmacSha256Hex } from '../../src/lib/secrets.ts'
 import { buildDeps } from '../../workers/deps.ts'
 import {
 	FLUX_SECRET,

@@ -1,7 +1,7 @@
 import { createExecutionContext, createScheduledController } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { hmacSha256Hex } from '../../src/webhooks/hmac.ts'
+import { hmacSha256Hex } from '../../src/lib/secrets.ts'
 import worker from '../../workers/index.ts'
 import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../standins/cloudflare/seed.ts'
 import { useEdge } from './support/network.ts'

@@ -7,7 +7,7 @@
 import type { FluxReceiverApi } from '../../domain/flux/ports.ts'
 import type { ApiCallLog } from '../../domain/ports.ts'
 import { err, ok } from '../../lib/result.ts'
-import { hmacSha256Hex } from '../../webhooks/hmac.ts'
+import { hmacSha256Hex } from '../../lib/secrets.ts'
 import { recordingFetch } from '../recording-fetch.ts'
 
 /** The Receiver answers quickly or not at all; do not hold the consumer for long. */

@@ -2,7 +2,7 @@
 // compact JSON of eventv1.Event in Go field order, `X-Signature: sha256=<hex>` over those bytes.
 import { env, exports } from 'cloudflare:workers'
 import { HttpResponse, http } from 'msw'
-import { hmacSha256Hex } from '../../../src/webhooks/hmac.ts'
+import { hmacSha256Hex } from '../../../src/lib/secrets.ts'
 import { useEdge } from './network.ts'
 
 export const FLUX_SECRET = 'test-flux-secret'

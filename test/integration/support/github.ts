@@ -1,5 +1,5 @@
 // Builds signed GitHub deliveries the way GitHub sends them (API-CONTRACTS §2.1).
-import { hmacSha256Hex } from '../../../src/webhooks/hmac.ts'
+import { hmacSha256Hex } from '../../../src/lib/secrets.ts'
 
 export const WEBHOOK_SECRET = 'test-github-webhook-secret'
 export const REPOSITORY = 'oceanid/gitops'
