@@ -1,13 +1,17 @@
 /**
  * @module Fault injection for the Cloudflare stand-in: a fault matches method + path pattern,
  * fires N times or until cleared, and either answers in place of the API (an error status, a
- * 429, an HTML 5xx page, a 200 with "success": false) or acts before the API answers (a delay, a
- * hand edit — the race between a read and a write).
+ * 429, an HTML 5xx page, a 200 with "success": false, any JSON body) or acts before the API
+ * answers (a delay, a hand edit — the race between a read and a write).
  */
 import { z } from 'zod'
 import { type SplitTunnelItem, splitTunnelListSchema, type TunnelConfig } from './schemas.ts'
+import type { DnsRecordSeed, RouteSeed } from './seed.ts'
 
-/** A change made "in the dashboard", behind tidegate's back. Functions work through the method API only. */
+/**
+ * A change made "in the dashboard", behind tidegate's back; the dashboard's checks apply (a
+ * refused edit throws). Functions work through the method API only.
+ */
 export type HandEdit =
 	| {
 			kind: 'tunnel-config'
@@ -26,6 +30,24 @@ export type HandEdit =
 			/** The whole new list, or a function of the current one. */
 			list: SplitTunnelItem[] | ((current: SplitTunnelItem[]) => SplitTunnelItem[])
 	  }
+	/** Adds a DNS record (`zone`: the zone's id or name). */
+	| { kind: 'dns-record'; op: 'create'; zone: string; record: DnsRecordSeed }
+	/** Changes the fields given of a record, as PATCH does. */
+	| { kind: 'dns-record'; op: 'update'; zone: string; id: string; record: Partial<DnsRecordSeed> }
+	/** Deletes a record. */
+	| { kind: 'dns-record'; op: 'delete'; zone: string; id: string }
+	/** Adds a private-network route (another team's tunnel must be known to the account). */
+	| { kind: 'route'; op: 'create'; accountId: string; route: Omit<RouteSeed, 'tunnel_name'> }
+	/** Changes the fields given of a route, as PATCH does. */
+	| {
+			kind: 'route'
+			op: 'update'
+			accountId: string
+			id: string
+			route: Partial<Omit<RouteSeed, 'id' | 'tunnel_name'>>
+	  }
+	/** Deletes a route (soft deletion, as the API does). */
+	| { kind: 'route'; op: 'delete'; accountId: string; id: string }
 
 /** What a fault does. */
 export type FaultAction =
@@ -37,6 +59,11 @@ export type FaultAction =
 	| { kind: 'html'; status?: number }
 	/** Answer 200 with `"success": false`, an error item and `result: null`. */
 	| { kind: 'success-false'; code?: number; message?: string }
+	/**
+	 * Answer with any JSON body (an envelope whose result is null or lacks fields, a bare array…)
+	 * and status, 200 unless told: the ambiguous answers a client must refuse.
+	 */
+	| { kind: 'body'; status?: number; body: unknown }
 	/** Wait, then let the request through (or to the next matching fault). */
 	| { kind: 'delay'; ms: number }
 	/** Apply a hand edit, then let the request through: state moved between read and write. */
@@ -67,6 +94,9 @@ export type Fault = FaultSpec & {
 
 const itemList = splitTunnelListSchema
 
+// Record and route fields are checked by the stand-in as the API checks them.
+const fields = z.looseObject({})
+
 /** Checks a hand edit sent as JSON (values only, no functions). */
 export const handEditSchema = z.discriminatedUnion('kind', [
 	z.object({
@@ -82,6 +112,48 @@ export const handEditSchema = z.discriminatedUnion('kind', [
 		mode: z.enum(['include', 'exclude']).optional(),
 		list: itemList,
 	}),
+	z.discriminatedUnion('op', [
+		z.object({
+			kind: z.literal('dns-record'),
+			op: z.literal('create'),
+			zone: z.string(),
+			record: fields,
+		}),
+		z.object({
+			kind: z.literal('dns-record'),
+			op: z.literal('update'),
+			zone: z.string(),
+			id: z.string(),
+			record: fields,
+		}),
+		z.object({
+			kind: z.literal('dns-record'),
+			op: z.literal('delete'),
+			zone: z.string(),
+			id: z.string(),
+		}),
+	]),
+	z.discriminatedUnion('op', [
+		z.object({
+			kind: z.literal('route'),
+			op: z.literal('create'),
+			accountId: z.string(),
+			route: fields,
+		}),
+		z.object({
+			kind: z.literal('route'),
+			op: z.literal('update'),
+			accountId: z.string(),
+			id: z.string(),
+			route: fields,
+		}),
+		z.object({
+			kind: z.literal('route'),
+			op: z.literal('delete'),
+			accountId: z.string(),
+			id: z.string(),
+		}),
+	]),
 ])
 
 const matchShape = {
@@ -111,6 +183,18 @@ export const faultSpecSchema = z.discriminatedUnion('kind', [
 		kind: z.literal('success-false'),
 		code: z.int().optional(),
 		message: z.string().optional(),
+	}),
+	z.object({
+		...matchShape,
+		kind: z.literal('body'),
+		// 204, 205 and 304 cannot carry a body.
+		status: z
+			.int()
+			.min(200)
+			.max(599)
+			.refine((s) => ![204, 205, 304].includes(s), 'a body needs a status that carries one')
+			.optional(),
+		body: z.json(),
 	}),
 	z.object({ ...matchShape, kind: z.literal('delay'), ms: z.int().min(0) }),
 	z.object({ ...matchShape, kind: z.literal('hand-edit'), edit: handEditSchema }),

@@ -4,10 +4,22 @@
  * workerd (MSW handlers forward to `fetch`). Beside the API under `/client/v4` it serves a control
  * API under `/__standin` for tests and `npm start`: state, request log, faults, hand edits,
  * connectors. Error codes other than those observed in the wild (6003/6111, 10000, 1056, 7003,
- * 971) are the stand-in's own choice: match on status and `success`, not on them.
+ * 971, and the DNS and route codes `dns.ts` and `teamnet.ts` name) are the stand-in's own choice:
+ * match on status and `success`, not on them.
+ *
+ * Endpoints under `/client/v4` (scope family of the token in brackets):
+ * - tunnels [tunnel]: `GET|PUT /accounts/{a}/cfd_tunnel/{t}/configurations`, `GET …/connections`;
+ * - device profiles [zero-trust]: `GET|PUT /accounts/{a}/devices/policy[/{p}]/include|exclude`,
+ *   `GET /accounts/{a}/devices/policy[/{p}]`, `GET /accounts/{a}/devices/policies`;
+ * - zones and DNS [dns] (`dns-api.ts`): `GET /zones`, `GET /zones/{z}`,
+ *   `GET|POST /zones/{z}/dns_records`, `GET|PUT|PATCH|DELETE /zones/{z}/dns_records/{r}`;
+ * - private networks [tunnel] (`teamnet-api.ts`): `GET|POST /accounts/{a}/teamnet/routes`,
+ *   `GET|PATCH|DELETE /accounts/{a}/teamnet/routes/{r}`, `GET /accounts/{a}/teamnet/virtual_networks`.
  */
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
+import { RECORD_NOT_FOUND, writeRecord } from './dns.ts'
+import { registerDnsApi } from './dns-api.ts'
 import {
 	API_BASE_PATH,
 	type Fault,
@@ -18,6 +30,7 @@ import {
 	handEditSchema,
 	htmlErrorPage,
 } from './faults.ts'
+import { type PageBounds, paginate } from './pagination.ts'
 import {
 	badConfigurationMessage,
 	parseSplitTunnelList,
@@ -36,12 +49,19 @@ import {
 	type ConnectorState,
 	cloudflareSeedSchema,
 	cloudflareTime,
+	type DnsRecordState,
 	type ProfileState,
+	type RouteState,
 	type ScopeFamily,
 	type StandinState,
 	type TokenScope,
+	type TokenSeed,
 	type TunnelState,
+	type VirtualNetworkState,
+	type ZoneState,
 } from './seed.ts'
+import { ROUTE_NOT_FOUND, writeRoute } from './teamnet.ts'
+import { registerTeamnetApi } from './teamnet-api.ts'
 
 /** Options: the seed, plus a clock for deterministic timestamps. */
 export interface CloudflareStandinOptions extends CloudflareStandinSeed {
@@ -58,6 +78,8 @@ export interface RequestLogEntry {
 	method: string
 	/** The full path, e.g. `/client/v4/accounts/…/devices/policy/include`. */
 	path: string
+	/** The query string as sent, without `?` (`name.exact=www.example.com&per_page=100`), or ''. */
+	query: string
 	status: number
 	/** The permission family the endpoint needs (from the path), null for unknown routes. */
 	scope: ScopeFamily | null
@@ -75,17 +97,24 @@ export interface RequestLogEntry {
 	body?: unknown
 }
 
-/** What a hand edit left behind. */
+/** What a hand edit left behind (for a deletion: the record or route as it was deleted). */
 export type HandEditResult =
 	| { kind: 'tunnel-config'; version: number; config: TunnelConfig }
 	| { kind: 'split-tunnel'; mode: 'include' | 'exclude'; list: SplitTunnelItem[] }
+	| { kind: 'dns-record'; op: 'create' | 'update' | 'delete'; record: DnsRecordState }
+	| { kind: 'route'; op: 'create' | 'update' | 'delete'; route: RouteState }
 
 /** A JSON copy of the state, as `GET /__standin/state` returns it. */
 export interface StandinSnapshot {
 	accounts: Array<{
 		id: string
+		name: string
 		tunnels: Array<Omit<TunnelState, 'connectors'> & { connectors: ConnectorState[] }>
 		profiles: ProfileState[]
+		zones: Array<Omit<ZoneState, 'accountId'>>
+		virtualNetworks: VirtualNetworkState[]
+		/** Deleted routes included (`deleted_at` set). */
+		routes: RouteState[]
 	}>
 	tokens: Array<{ name: string; scopes: TokenScope[]; accounts: string[] | null }>
 }
@@ -125,6 +154,14 @@ export interface CloudflareStandin {
 	tunnel(accountId: string, tunnelId: string): TunnelState
 	/** A device profile's live state (`default` or a policy id); throws when unknown. */
 	profile(accountId: string, policyId?: string): ProfileState
+	/** A zone's live state, by id or name (`example.com`); throws when unknown. */
+	zone(zone: string): ZoneState
+	/** A copy of a zone's records (by zone id or name), in creation order. */
+	records(zone: string): DnsRecordState[]
+	/** A copy of an account's routes in creation order: live ones, or all with `includeDeleted`. */
+	routes(accountId: string, options?: { includeDeleted?: boolean }): RouteState[]
+	/** A copy of an account's virtual networks (the default one first unless seeded otherwise). */
+	virtualNetworks(accountId: string): VirtualNetworkState[]
 	/** A JSON copy of the state. */
 	snapshot(): StandinSnapshot
 	/** Back to the seed (or a new one); clears faults and the request log. */
@@ -133,6 +170,36 @@ export interface CloudflareStandin {
 
 /** Hono environment of the stand-in app. */
 export type StandinEnv = { Variables: { entry: RequestLogEntry } }
+
+/** What the endpoint modules (`dns-api.ts`, `teamnet-api.ts`) get from the stand-in. */
+export interface ApiTools {
+	/** The live state (replaced by `reset`). */
+	state(): StandinState
+	/** The current time in Cloudflare's format. */
+	now(): string
+	/** Checks the bearer token for the scope family: the token, or the answer refusing it. */
+	authenticate(c: Context<StandinEnv>, family: ScopeFamily): TokenSeed | Response
+	/** Checks an authenticated token may touch the account, and that it exists; null when so. */
+	authorizeAccount(c: Context<StandinEnv>, token: TokenSeed, accountId: string): Response | null
+	/** `authenticate`, then `authorizeAccount`; null when allowed. */
+	authorize(c: Context<StandinEnv>, family: ScopeFamily, accountId: string): Response | null
+	/** Reads a JSON body; answers 400 when it is missing or not JSON. */
+	readJson(
+		c: Context<StandinEnv>,
+	): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }>
+	/** A success envelope. */
+	ok(c: Context<StandinEnv>, result: unknown): Response
+	/** One page of a list with `result_info`, or 400 when the page query is bad. */
+	page(c: Context<StandinEnv>, items: readonly unknown[], bounds: PageBounds): Response
+	/** A failure envelope with one error item. */
+	fail(c: Context<StandinEnv>, status: 400 | 403 | 404, code: number, message: string): Response
+	/** 403 code 10000: the token may not touch this. */
+	denied(c: Context<StandinEnv>): Response
+	/** 404 code 7003 for an unknown object in the path (e.g. `/zones/{id}`). */
+	noRoute(c: Context<StandinEnv>, path: string): Response
+	/** 400 for a query parameter the endpoint refuses. */
+	badQuery(c: Context<StandinEnv>, message: string): Response
+}
 
 /** A Cloudflare error or message item. */
 export interface CloudflareMessage {
@@ -153,6 +220,7 @@ export const CODES = {
 	invalidBody: 1001,
 	tunnelNotFound: 1003,
 	policyNotFound: 2006,
+	invalidQuery: 1002,
 	internal: 1000,
 } as const
 
@@ -199,6 +267,17 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 		return found
 	}
 
+	const zone = (idOrName: string): ZoneState => {
+		const wanted = idOrName.toLowerCase()
+		for (const a of state.accounts.values()) {
+			const found = a.zones.get(idOrName) ?? [...a.zones.values()].find((z) => z.name === wanted)
+			if (found !== undefined) {
+				return found
+			}
+		}
+		throw new Error(`unknown zone ${idOrName}`)
+	}
+
 	/** Stores a new configuration version; connectors that are not lagging pick it up. */
 	const writeTunnelConfig = (target: TunnelState, config: TunnelConfig) => {
 		target.version += 1
@@ -221,7 +300,73 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 		target.list = structuredClone(list)
 	}
 
+	const rejected = (message: string) =>
+		new Error(`hand edit rejected, as the dashboard would: ${message}`)
+
+	const handEditRecord = (edit: Extract<HandEdit, { kind: 'dns-record' }>): HandEditResult => {
+		const target = zone(edit.zone)
+		const at = cloudflareTime(now())
+		if (edit.op === 'create') {
+			const { id, ...body } = edit.record
+			const written = writeRecord(target, body, { mode: 'create', now: at, id })
+			if (!written.ok) {
+				throw rejected(written.refusal.message)
+			}
+			target.records.push(written.record)
+			return { kind: 'dns-record', op: edit.op, record: structuredClone(written.record) }
+		}
+		const index = target.records.findIndex((r) => r.id === edit.id)
+		const existing = target.records[index]
+		if (existing === undefined) {
+			throw rejected(`${RECORD_NOT_FOUND.message} (${edit.id} in ${target.name})`)
+		}
+		if (edit.op === 'delete') {
+			target.records.splice(index, 1)
+			return { kind: 'dns-record', op: edit.op, record: structuredClone(existing) }
+		}
+		const written = writeRecord(target, edit.record, { mode: 'edit', now: at, existing })
+		if (!written.ok) {
+			throw rejected(written.refusal.message)
+		}
+		target.records[index] = written.record
+		return { kind: 'dns-record', op: edit.op, record: structuredClone(written.record) }
+	}
+
+	const handEditRoute = (edit: Extract<HandEdit, { kind: 'route' }>): HandEditResult => {
+		const target = account(edit.accountId)
+		const at = cloudflareTime(now())
+		if (edit.op === 'create') {
+			const { id, ...body } = edit.route
+			const written = writeRoute(target, body, { mode: 'create', now: at, id })
+			if (!written.ok) {
+				throw rejected(written.refusal.message)
+			}
+			target.routes.set(written.route.id, written.route)
+			return { kind: 'route', op: edit.op, route: structuredClone(written.route) }
+		}
+		const existing = target.routes.get(edit.id)
+		if (existing === undefined || existing.deleted_at !== null) {
+			throw rejected(`${ROUTE_NOT_FOUND.message} (${edit.id})`)
+		}
+		if (edit.op === 'delete') {
+			existing.deleted_at = at
+			return { kind: 'route', op: edit.op, route: structuredClone(existing) }
+		}
+		const written = writeRoute(target, edit.route, { mode: 'edit', now: at, existing })
+		if (!written.ok) {
+			throw rejected(written.refusal.message)
+		}
+		target.routes.set(existing.id, written.route)
+		return { kind: 'route', op: edit.op, route: structuredClone(written.route) }
+	}
+
 	const handEdit = (edit: HandEdit): HandEditResult => {
+		if (edit.kind === 'dns-record') {
+			return handEditRecord(edit)
+		}
+		if (edit.kind === 'route') {
+			return handEditRoute(edit)
+		}
 		if (edit.kind === 'tunnel-config') {
 			const target = tunnel(edit.accountId, edit.tunnelId)
 			const next =
@@ -231,7 +376,7 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 			const parsed = tunnelConfigSchema.safeParse(next)
 			const problem = parsed.success ? validateIngress(parsed.data) : z.prettifyError(parsed.error)
 			if (!parsed.success || problem !== null) {
-				throw new Error(`hand edit rejected, as the dashboard would: ${problem}`)
+				throw rejected(String(problem))
 			}
 			writeTunnelConfig(target, parsed.data)
 			return { kind: 'tunnel-config', version: target.version, config: target.config ?? {} }
@@ -243,7 +388,7 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 		const parsed = parseSplitTunnelList(next)
 		const problem = parsed.ok ? validateSplitTunnelItems(parsed.value) : parsed.message
 		if (!parsed.ok || problem !== null) {
-			throw new Error(`hand edit rejected, as the dashboard would: ${problem}`)
+			throw rejected(String(problem))
 		}
 		writeSplitTunnel(target, mode, parsed.value)
 		return { kind: 'split-tunnel', mode, list: structuredClone(target.list) }
@@ -292,8 +437,12 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 		structuredClone({
 			accounts: [...state.accounts.values()].map((a) => ({
 				id: a.id,
+				name: a.name,
 				tunnels: [...a.tunnels.values()],
 				profiles: [...a.profiles.values()],
+				zones: [...a.zones.values()].map(({ accountId: _, ...z }) => z),
+				virtualNetworks: [...a.virtualNetworks.values()],
+				routes: [...a.routes.values()],
 			})),
 			tokens: [...state.tokens.values()].map((t) => ({
 				name: t.name ?? t.value,
@@ -367,6 +516,11 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 						]),
 						200,
 					)
+				case 'body':
+					return new Response(JSON.stringify(fault.body), {
+						status: fault.status ?? 200,
+						headers: { 'content-type': 'application/json' },
+					})
 			}
 		}
 		return null
@@ -376,7 +530,7 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 
 	// ---- the request log and faults wrap every API request, known route or not
 	app.use('*', async (c, next) => {
-		const path = new URL(c.req.url).pathname
+		const { pathname: path, search } = new URL(c.req.url)
 		if (path.startsWith('/__standin')) {
 			return next()
 		}
@@ -386,12 +540,9 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 			at: now(),
 			method: c.req.method,
 			path,
+			query: search.slice(1),
 			status: 0,
-			scope: path.includes('/cfd_tunnel/')
-				? 'tunnel'
-				: path.includes('/devices/')
-					? 'zero-trust'
-					: null,
+			scope: scopeOf(path),
 			token: null,
 			tokenScopes: null,
 			write,
@@ -512,12 +663,24 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 	// ---- the Cloudflare API
 	const api = new Hono<StandinEnv>()
 
-	/** Checks the bearer token for the endpoint's scope and the account; null when allowed. */
-	const authorize = (
-		c: Context<StandinEnv>,
-		family: ScopeFamily,
-		accountId: string,
-	): Response | null => {
+	const denied = (c: Context<StandinEnv>) =>
+		c.json(
+			envelope(false, null, [{ code: CODES.authentication, message: 'Authentication error' }]),
+			403,
+		)
+	const noRoute = (c: Context<StandinEnv>, path: string) =>
+		c.json(
+			envelope(false, null, [
+				{
+					code: CODES.noRoute,
+					message: `Could not route to ${path}, perhaps your object identifier is invalid?`,
+				},
+			]),
+			404,
+		)
+
+	/** Checks the bearer token for the endpoint's scope family: the token, or the refusal. */
+	const authenticate = (c: Context<StandinEnv>, family: ScopeFamily): TokenSeed | Response => {
 		const entry = c.get('entry')
 		const match = /^Bearer +(\S+) *$/i.exec(c.req.header('authorization') ?? '')
 		if (match === null) {
@@ -538,35 +701,35 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 			)
 		}
 		const token = state.tokens.get(match[1] ?? '')
-		const denied = () =>
-			c.json(
-				envelope(false, null, [{ code: CODES.authentication, message: 'Authentication error' }]),
-				403,
-			)
 		if (token === undefined) {
-			return denied()
+			return denied(c)
 		}
 		entry.token = token.name ?? token.value
 		entry.tokenScopes = [...token.scopes]
 		const needed: TokenScope[] = entry.write ? [family] : [family, `${family}:read`]
-		if (!token.scopes.some((s) => needed.includes(s))) {
-			return denied()
-		}
+		return token.scopes.some((s) => needed.includes(s)) ? token : denied(c)
+	}
+
+	/** Checks an authenticated token may touch the account, and that the account exists. */
+	const authorizeAccount = (
+		c: Context<StandinEnv>,
+		token: TokenSeed,
+		accountId: string,
+	): Response | null => {
 		if (token.accounts !== undefined && !token.accounts.includes(accountId)) {
-			return denied()
+			return denied(c)
 		}
-		if (!state.accounts.has(accountId)) {
-			return c.json(
-				envelope(false, null, [
-					{
-						code: CODES.noRoute,
-						message: `Could not route to /accounts/${accountId}, perhaps your object identifier is invalid?`,
-					},
-				]),
-				404,
-			)
-		}
-		return null
+		return state.accounts.has(accountId) ? null : noRoute(c, `/accounts/${accountId}`)
+	}
+
+	/** Checks the bearer token for the endpoint's scope and the account; null when allowed. */
+	const authorize = (
+		c: Context<StandinEnv>,
+		family: ScopeFamily,
+		accountId: string,
+	): Response | null => {
+		const token = authenticate(c, family)
+		return token instanceof Response ? token : authorizeAccount(c, token, accountId)
 	}
 
 	/** Reads a JSON body; answers 400 when it is missing or not JSON. */
@@ -739,6 +902,28 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 		return c.json(envelope(true, custom.map(profileResult)))
 	})
 
+	const tools: ApiTools = {
+		state: () => state,
+		now: () => cloudflareTime(now()),
+		authenticate,
+		authorizeAccount,
+		authorize,
+		readJson,
+		ok: (c, result) => c.json(envelope(true, result)),
+		page: (c, items, bounds) => {
+			const page = paginate(items, new URL(c.req.url).searchParams, bounds)
+			return page.ok
+				? c.json({ ...envelope(true, page.result), result_info: page.resultInfo })
+				: tools.badQuery(c, page.message)
+		},
+		fail: (c, status, code, message) => c.json(envelope(false, null, [{ code, message }]), status),
+		denied,
+		noRoute,
+		badQuery: (c, message) => invalidBody(c, message, CODES.invalidQuery),
+	}
+	registerDnsApi(api, tools)
+	registerTeamnetApi(api, tools)
+
 	app.route(API_BASE_PATH, api)
 
 	app.notFound((c) =>
@@ -777,9 +962,32 @@ export function createCloudflareStandin(options: CloudflareStandinOptions = {}):
 		setConnectorCount,
 		tunnel,
 		profile,
+		zone,
+		records: (idOrName) => structuredClone(zone(idOrName).records),
+		routes: (accountId, options = {}) =>
+			structuredClone(
+				[...account(accountId).routes.values()].filter(
+					(r) => options.includeDeleted === true || r.deleted_at === null,
+				),
+			),
+		virtualNetworks: (accountId) =>
+			structuredClone([...account(accountId).virtualNetworks.values()]),
 		snapshot,
 		reset,
 	}
+}
+
+/** The permission family a request path belongs to (for the request log), null when none. */
+function scopeOf(path: string): ScopeFamily | null {
+	if (path.includes('/cfd_tunnel/') || path.includes('/teamnet/')) {
+		return 'tunnel'
+	}
+	if (path.includes('/devices/')) {
+		return 'zero-trust'
+	}
+	return path === `${API_BASE_PATH}/zones` || path.startsWith(`${API_BASE_PATH}/zones/`)
+		? 'dns'
+		: null
 }
 
 function connectorResult(connector: ConnectorState) {

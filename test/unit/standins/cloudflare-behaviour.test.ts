@@ -1,6 +1,12 @@
 /** Behaviour of the Cloudflare stand-in's fetch handler: the API, faults, hand edits, control API. */
 import { beforeEach, describe, expect, it } from 'vitest'
 import {
+	type CallOptions,
+	callControl,
+	callStandin,
+	type Envelope,
+} from '../../standins/cloudflare/call.ts'
+import {
 	CUSTOM_EXCLUDE_POLICY_ID,
 	CUSTOM_INCLUDE_POLICY_ID,
 	DEFAULT_ACCOUNT_ID,
@@ -14,7 +20,6 @@ import {
 	createCloudflareStandin,
 } from '../../standins/cloudflare/standin.ts'
 
-const ORIGIN = 'https://api.cloudflare.test'
 const ACCOUNT = `/client/v4/accounts/${DEFAULT_ACCOUNT_ID}`
 const CONFIG = `${ACCOUNT}/cfd_tunnel/${DEFAULT_TUNNEL_ID}/configurations`
 const CONNECTIONS = `${ACCOUNT}/cfd_tunnel/${DEFAULT_TUNNEL_ID}/connections`
@@ -24,56 +29,18 @@ const CUSTOM_INCLUDE = `${ACCOUNT}/devices/policy/${CUSTOM_INCLUDE_POLICY_ID}/in
 const catchAll = { service: 'http_status:404' }
 const label = { hostname: 'label.example.com', service: 'http://label-studio-ls-app:8085' }
 
-interface Envelope {
-	success: boolean
-	errors: Array<{
-		code: number
-		message: string
-		error_chain?: Array<{ code: number; message: string }>
-	}>
-	messages: unknown[]
-	result: unknown
-}
-
 let standin: CloudflareStandin
 
 beforeEach(() => {
 	standin = createCloudflareStandin({ now: () => Date.UTC(2026, 7, 20, 10, 0, 0) })
 })
 
-async function call(
-	method: string,
-	path: string,
-	options: {
-		token?: string | null
-		body?: unknown
-		rawBody?: string
-		headers?: Record<string, string>
-	} = {},
-) {
-	const headers: Record<string, string> = { ...options.headers }
-	const token = options.token === undefined ? tokenFor(path) : options.token
-	if (token !== null) {
-		headers.authorization = `Bearer ${token}`
-	}
-	let body: string | undefined
-	if (options.rawBody !== undefined) {
-		body = options.rawBody
-	} else if (options.body !== undefined) {
-		body = JSON.stringify(options.body)
-		headers['content-type'] = 'application/json'
-	}
-	const response = await standin.fetch(
-		new Request(`${ORIGIN}${path}`, { method, headers, ...(body === undefined ? {} : { body }) }),
-	)
-	const text = await response.text()
-	let json: Envelope | undefined
-	try {
-		json = JSON.parse(text) as Envelope
-	} catch {
-		json = undefined
-	}
-	return { status: response.status, headers: response.headers, text, json }
+/** Calls the stand-in with the token the path's endpoint needs, unless told otherwise. */
+function call(method: string, path: string, options: Partial<CallOptions> = {}) {
+	return callStandin(standin, method, path, {
+		...options,
+		token: options.token === undefined ? tokenFor(path) : options.token,
+	})
 }
 
 function tokenFor(path: string): string {
@@ -125,7 +92,7 @@ describe('envelope', () => {
 		for (const [method, path] of [
 			['GET', `${ACCOUNT}/cfd_tunnel/${DEFAULT_TUNNEL_ID}/nothing`],
 			['DELETE', CONFIG],
-			['GET', '/client/v4/zones'],
+			['GET', '/client/v4/user/tokens/verify'],
 			['GET', `${CONFIG}/`],
 			['GET', '/elsewhere'],
 		] as const) {
@@ -545,6 +512,34 @@ describe('faults', () => {
 		expectFailure(response, 1000)
 	})
 
+	it('answers any JSON body with any status, applying nothing', async () => {
+		const nullResult = { success: true, errors: [], messages: [], result: null }
+		standin.addFault({
+			method: 'GET',
+			path: '/accounts/:account/cfd_tunnel/:tunnel/configurations',
+			kind: 'body',
+			body: nullResult,
+			times: 1,
+		})
+		const empty = await call('GET', CONFIG)
+		expect(empty.status).toBe(200)
+		expect(empty.headers.get('content-type')).toContain('application/json')
+		expect(empty.json).toEqual(nullResult)
+		expect(standin.requests.at(-1)?.faults).toEqual(['body'])
+		expect(envelopeOf(await call('GET', CONFIG)).result).toMatchObject({ version: 1 })
+		standin.addFault({
+			path: CONFIG,
+			kind: 'body',
+			status: 202,
+			body: { result: { version: 'x' } },
+		})
+		const put = await call('PUT', CONFIG, { body: { config: { ingress: [label, catchAll] } } })
+		expect(put.status).toBe(202)
+		expect(put.json).toEqual({ result: { version: 'x' } })
+		expect(standin.tunnel(DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID).version).toBe(1)
+		expect(standin.requests.at(-1)).toMatchObject({ write: true, applied: false, status: 202 })
+	})
+
 	it('fires N times, or until cleared', async () => {
 		standin.addFault({ path: '/**', kind: 'status', status: 500, times: 2 })
 		expect((await call('GET', CONFIG)).status).toBe(500)
@@ -721,17 +716,8 @@ describe('request log', () => {
 })
 
 describe('control API', () => {
-	const control = async (method: string, path: string, body?: unknown) => {
-		const response = await standin.fetch(
-			new Request(`${ORIGIN}/__standin${path}`, {
-				method,
-				...(body === undefined
-					? {}
-					: { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-			}),
-		)
-		return { status: response.status, json: (await response.json()) as Record<string, unknown> }
-	}
+	const control = (method: string, path: string, body?: unknown) =>
+		callControl(standin, method, path, body)
 
 	it('installs, lists and clears faults', async () => {
 		const added = await control('POST', '/faults', [
@@ -755,6 +741,25 @@ describe('control API', () => {
 		await control('POST', '/faults', { path: '/**', kind: 'status', status: 500 })
 		await control('DELETE', '/faults')
 		expect((await call('GET', CONFIG)).status).toBe(200)
+	})
+
+	it('installs a body fault as JSON, refusing statuses that carry no body', async () => {
+		const added = await control('POST', '/faults', {
+			method: 'GET',
+			path: '/accounts/*/devices/policy/include',
+			kind: 'body',
+			body: [{ address: '10.0.0.0/8' }],
+		})
+		expect(added.status).toBe(200)
+		const bare = await call('GET', INCLUDE)
+		expect(bare.status).toBe(200)
+		expect(bare.json).toEqual([{ address: '10.0.0.0/8' }])
+		for (const bad of [
+			{ path: '/**', kind: 'body', status: 204, body: {} },
+			{ path: '/**', kind: 'body' },
+		]) {
+			expect((await control('POST', '/faults', bad)).status, JSON.stringify(bad)).toBe(400)
+		}
 	})
 
 	it('installs a hand-edit fault as JSON', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { cloudflareSeedSchema, defaultCloudflareSeed } from '../../standins/cloudflare/seed.ts'
 import { parseServerArgs } from '../../standins/cloudflare/server.ts'
 
 const script = fileURLToPath(new URL('../../standins/cloudflare/server.ts', import.meta.url))
@@ -44,13 +45,21 @@ describe('server script', () => {
 		writeFileSync(
 			seed,
 			JSON.stringify({
-				tokens: [{ value: 'seeded-token', scopes: ['tunnel'] }],
+				tokens: [{ value: 'seeded-token', scopes: ['tunnel', 'dns'] }],
 				accounts: [
 					{
 						id: 'abcdefabcdefabcdefabcdefabcdefab',
 						tunnels: [
 							{ id: 't-1', version: 41, config: { ingress: [{ service: 'http_status:404' }] } },
 						],
+						zones: [
+							{
+								id: 'c'.repeat(32),
+								name: 'oceanid.dev',
+								records: [{ type: 'CNAME', name: 'www', content: 't-1.cfargotunnel.com' }],
+							},
+						],
+						routes: [{ network: '10.42.0.0/16', tunnel_id: 't-1' }],
 					},
 				],
 			}),
@@ -64,6 +73,22 @@ describe('server script', () => {
 		)
 		expect(response.status).toBe(200)
 		expect(((await response.json()) as { result: { version: number } }).result.version).toBe(41)
+		const records = await fetch(`${match?.[1]}/client/v4/zones/${'c'.repeat(32)}/dns_records`, {
+			headers: { authorization: 'Bearer seeded-token' },
+		})
+		expect(((await records.json()) as { result: Array<{ name: string }> }).result).toMatchObject([
+			{ name: 'www.oceanid.dev' },
+		])
+	})
+
+	it('reads the default seed back from JSON, as --seed and POST /__standin/reset do', () => {
+		const seed = JSON.parse(JSON.stringify(defaultCloudflareSeed())) as unknown
+		expect(cloudflareSeedSchema.parse(seed)).toEqual(seed)
+		expect(() =>
+			cloudflareSeedSchema.parse({
+				accounts: [{ id: 'a', zones: [{ id: 'nope', name: 'x.dev' }] }],
+			}),
+		).toThrow(/32 lowercase hex/)
 	})
 
 	it('refuses a bad seed and unknown arguments', async () => {
