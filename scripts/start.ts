@@ -155,6 +155,7 @@ async function main() {
 		tokens: [
 			{ value: secrets.tunnelToken, name: 'tunnel', scopes: ['tunnel'] },
 			{ value: secrets.zeroTrustToken, name: 'zero-trust', scopes: ['zero-trust'] },
+			{ value: secrets.dnsToken, name: 'dns', scopes: ['dns'] },
 		],
 	})
 	servers.push({ port: PORTS.cloudflare, close: cloudflare.close })

@@ -57,28 +57,36 @@ export interface LocalSecrets {
 	agentSecret: string
 	tunnelToken: string
 	zeroTrustToken: string
+	/** Zone › DNS › Edit on the stand-in's zone (`example.com`). */
+	dnsToken: string
 	githubToken: string
 }
 
 const token = (prefix: string) => `${prefix}-${randomBytes(18).toString('base64url')}`
 
-/** Reads the local secrets, generating them on first run. */
+/**
+ * Reads the local secrets, generating them on first run. A state directory from before a secret
+ * existed gets the missing one generated and saved; the others are kept.
+ */
 export function localSecrets(): LocalSecrets {
 	const file = join(STATE_DIR, 'secrets.json')
-	if (existsSync(file)) {
-		return JSON.parse(readFileSync(file, 'utf8')) as LocalSecrets
-	}
-	mkdirSync(STATE_DIR, { recursive: true })
+	const saved = existsSync(file)
+		? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>)
+		: {}
 	const secrets: LocalSecrets = {
-		adminToken: token('admin'),
-		githubWebhookSecret: token('ghwh'),
-		fluxWebhookSecret: token('flux'),
-		agentSecret: token('agent'),
-		tunnelToken: token('cf-tunnel'),
-		zeroTrustToken: token('cf-zt'),
-		githubToken: token('ghp'),
+		adminToken: saved.adminToken ?? token('admin'),
+		githubWebhookSecret: saved.githubWebhookSecret ?? token('ghwh'),
+		fluxWebhookSecret: saved.fluxWebhookSecret ?? token('flux'),
+		agentSecret: saved.agentSecret ?? token('agent'),
+		tunnelToken: saved.tunnelToken ?? token('cf-tunnel'),
+		zeroTrustToken: saved.zeroTrustToken ?? token('cf-zt'),
+		dnsToken: saved.dnsToken ?? token('cf-dns'),
+		githubToken: saved.githubToken ?? token('ghp'),
 	}
-	writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 })
+	if (Object.keys(secrets).some((key) => !(key in saved))) {
+		mkdirSync(STATE_DIR, { recursive: true })
+		writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 })
+	}
 	return secrets
 }
 
@@ -97,6 +105,8 @@ export function workerEnv(secrets: LocalSecrets): Record<string, string> {
 		AGENT_SECRET: secrets.agentSecret,
 		CF_TUNNEL_API_TOKEN: secrets.tunnelToken,
 		CF_ZERO_TRUST_API_TOKEN: secrets.zeroTrustToken,
+		// wrangler feeds it to the Worker once wrangler.toml declares it (a secret or a var).
+		CF_DNS_API_TOKEN: secrets.dnsToken,
 		FLUX_WEBHOOK_SECRET: secrets.fluxWebhookSecret,
 		GITHUB_TOKEN: secrets.githubToken,
 		GITHUB_WEBHOOK_SECRET: secrets.githubWebhookSecret,
