@@ -19,6 +19,9 @@ function workerd() {
 				AGENT_SECRET: 'test-agent-secret',
 				CF_TUNNEL_API_TOKEN: 'test-tunnel-token',
 				CF_ZERO_TRUST_API_TOKEN: 'test-zero-trust-token',
+				CF_DNS_API_TOKEN: 'test-dns-token',
+				// Connectors in the stand-in take a version at once or never (a lagging one): wait briefly.
+				CONNECTOR_WAIT_SECONDS: '1',
 				FLUX_WEBHOOK_SECRET: 'test-flux-secret',
 				FLUX_WEBHOOK_SECRET_PREVIOUS: 'test-flux-secret-old',
 				// Alerts are queued and POSTed here; tests capture them with an MSW handler.

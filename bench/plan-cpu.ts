@@ -9,8 +9,15 @@
 import { fileURLToPath } from 'node:url'
 import { loadDesiredState } from '../src/domain/desired-state/load.ts'
 import type { DesiredState } from '../src/domain/desired-state/model.ts'
-import { type PlanInputs, planEdge } from '../src/domain/edge/plan.ts'
-import type { LiveSplitTunnel, LiveTunnelConfig } from '../src/domain/edge/state.ts'
+import { tunnelTarget } from '../src/domain/edge/kinds/dns.ts'
+import { edgeResources, type PlanInputs, planEdge } from '../src/domain/edge/resources.ts'
+import type {
+	EdgeKind,
+	History,
+	LiveDns,
+	LiveSplitTunnel,
+	LiveTunnelConfig,
+} from '../src/domain/edge/state.ts'
 import { ok } from '../src/lib/result.ts'
 import { round, summarise } from './lib/stats.ts'
 
@@ -39,7 +46,7 @@ ${rules}
 splitTunnel:
   accountId: ${ACCOUNT}
   include:
-${entries}
+${entries.replaceAll('description:', 'tunnelRoute: false\n      description:')}
 sync:
   maxDeletions: ${n}
 `
@@ -58,20 +65,86 @@ const FOREIGN = Array.from({ length: 50 }, (_, i) => ({
 	description: `Team ${i}`,
 }))
 
-function liveOf(state: DesiredState): { tunnel: LiveTunnelConfig; split: LiveSplitTunnel } {
+interface Live {
+	tunnel: LiveTunnelConfig
+	split: LiveSplitTunnel
+	dns: LiveDns
+}
+
+const ZONE = { id: 'zone-example', name: 'example.com' }
+
+function liveOf(state: DesiredState): Live {
 	return {
 		tunnel: { version: 7, ingress: state.tunnel?.ingress ?? [] },
 		split: {
 			mode: 'include',
-			excludeCount: 0,
-			include: [
+			entries: [
 				...FOREIGN,
-				...(state.splitTunnel?.include ?? []).map((e) => ({
+				...(state.splitTunnels[0]?.entries ?? []).map((e) => ({
 					address: e.address,
 					description: e.description,
 				})),
 			],
 		},
+		dns: {
+			zones: [ZONE],
+			records: (state.tunnel?.dns ?? []).map((d, i) => ({
+				id: `record-${i}`,
+				zoneId: ZONE.id,
+				name: d.hostname,
+				type: 'CNAME',
+				content: tunnelTarget(TUNNEL),
+				proxied: true,
+				comment: 'tidegate ingress - oceanid',
+			})),
+		},
+	}
+}
+
+/** The planner's inputs by resource key; `written`: tidegate last wrote `live` (its history). */
+function inputsOf(state: DesiredState, live: Live, written: boolean): PlanInputs {
+	const specs = edgeResources(state)
+	const key = (kind: EdgeKind) => specs.find((s) => s.kind === kind)?.resource ?? kind
+	const write = (document: unknown): History => ({
+		latest: {
+			id: 1,
+			resource: '',
+			runId: 1,
+			commitSha: null,
+			owner: 'oceanid',
+			document,
+			before: null,
+			state: 'applied',
+			rollbackOf: null,
+			remoteVersion: 7,
+			appliedAt: 0,
+		},
+		unsettled: [],
+	})
+	return {
+		live: {
+			[key('tunnel')]: ok(live.tunnel),
+			[key('split-tunnel')]: ok(live.split),
+			[key('dns')]: ok(live.dns),
+			[key('routes')]: ok({ routes: [] }),
+		},
+		history: written
+			? {
+					[key('tunnel')]: write({ ingress: live.tunnel.ingress }),
+					[key('split-tunnel')]: write({
+						entries: (state.splitTunnels[0]?.entries ?? []).map((e) => ({ ...e })),
+						foreign: FOREIGN.map((e) => `address:${e.address}`),
+					}),
+					[key('dns')]: write({
+						records: live.dns.records.map((r) => ({
+							name: r.name,
+							zoneId: r.zoneId,
+							content: r.content,
+						})),
+					}),
+				}
+			: {},
+		force: false,
 	}
 }
 
@@ -117,27 +190,16 @@ export function measurePlanCpu(sizes = [10, 100, 1000]): PlanCpuRow[] {
 		const state = load(text)
 		const changed = load(benchYaml(size, 1))
 		const live = liveOf(state)
-		const appliedState = {
-			tunnel: { ingress: live.tunnel.ingress, version: 7, commitSha: null },
-			splitTunnel: {
-				entries: (state.splitTunnel?.include ?? []).map((e) => ({ ...e })),
-				commitSha: null,
-			},
-		}
-		const inputs = (l: typeof live, applied: PlanInputs['applied']): PlanInputs => ({
-			live: { tunnel: ok(l.tunnel), splitTunnel: ok(l.split) },
-			applied,
-			force: false,
-		})
-		const emptyLive = {
+		const emptyLive: Live = {
 			tunnel: { version: 1, ingress: [{ service: 'http_status:404' }] },
-			split: { mode: 'include' as const, excludeCount: 0, include: FOREIGN },
+			split: { mode: 'include', entries: FOREIGN },
+			dns: { zones: [ZONE], records: [] },
 		}
 		const parse = time(() => loadDesiredState(text))
-		const first = time(() => planEdge(state, inputs(emptyLive, {})))
-		const one = time(() => planEdge(changed, inputs(live, appliedState)))
-		const same = time(() => planEdge(state, inputs(live, appliedState)))
-		if (!planEdge(state, inputs(live, appliedState)).inSync) {
+		const first = time(() => planEdge(state, inputsOf(state, emptyLive, false)))
+		const one = time(() => planEdge(changed, inputsOf(changed, live, true)))
+		const same = time(() => planEdge(state, inputsOf(state, live, true)))
+		if (!planEdge(state, inputsOf(state, live, true)).inSync) {
 			throw new Error('the in-sync plan is not in sync')
 		}
 		return {

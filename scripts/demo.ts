@@ -71,13 +71,20 @@ function check(condition: unknown, message: string): asserts condition {
 }
 
 /** The local tidegate.yaml with a Label Studio rule for `service` added before the agent's rule. */
-function withLabelStudio(service: string, extraInclude = ''): string {
+function withLabelStudio(
+	service: string,
+	extra: { include: string; route: string } = { include: '', route: '' },
+): string {
 	return localDesiredState()
 		.replace(
 			'  ingress:\n',
 			`  ingress:\n    - hostname: label.example.com\n      service: ${service}\n`,
 		)
-		.replace('      protected: true\n', `      protected: true\n${extraInclude}`)
+		.replace('      protected: true\n', `      protected: true\n${extra.include}`)
+		.replace(
+			'      comment: K8s Service Network\n',
+			`      comment: K8s Service Network\n${extra.route}`,
+		)
 }
 
 const WRONG = `http://127.0.0.1:${PORTS.labelStudio - 5}`
@@ -190,7 +197,10 @@ export const STEPS: Step[] = [
 	{
 		title: "The split-tunnel list is shared: only the owner's entries change",
 		async run(stack, say) {
-			const gpu = '    - address: 192.168.2.0/24\n      description: Calypso GPU\n'
+			const gpu = {
+				include: '    - address: 192.168.2.0/24\n      description: Calypso GPU\n',
+				route: '    - network: 192.168.2.0/24\n      comment: Calypso GPU\n',
+			}
 			const after = await stack.lastRunId()
 			const pushed = await stack.push(
 				{ 'tidegate.yaml': withLabelStudio(RIGHT, gpu) },
@@ -214,6 +224,45 @@ export const STEPS: Step[] = [
 			check(
 				list.some((e) => e.address === '192.168.2.0/24'),
 				'the GPU LAN was not added',
+			)
+		},
+	},
+	{
+		title: 'The whole edge: every hostname resolves, and WARP reaches the cluster',
+		async run(stack, say) {
+			say(
+				'  No more `cloudflared tunnel route dns` and `route ip add` by hand: the same runs wrote these.',
+			)
+			const state = await stack.cloudflareState()
+			const account = state.accounts[0]
+			const records = (account?.zones ?? []).flatMap((z) => z.records)
+			const cnames = records.filter((r) => r.content === `${TUNNEL}.cfargotunnel.com`)
+			for (const r of cnames) {
+				say(
+					`    DNS   ${r.name} CNAME ${r.content}${r.proxied ? ' (proxied)' : ''}  "${r.comment}"`,
+				)
+			}
+			check(
+				['label.example.com', 'agent.example.com'].every((h) => cnames.some((r) => r.name === h)),
+				'a hostname of the tunnel has no DNS record',
+			)
+			const routes = (account?.routes ?? []).filter((r) => r.deleted_at === null)
+			for (const r of routes) {
+				const ours = r.tunnel_id === TUNNEL
+				say(`    route ${r.network} → ${ours ? 'this tunnel' : 'another tunnel'}  "${r.comment}"`)
+			}
+			check(
+				['10.42.0.0/16', '10.43.0.0/16', '192.168.2.0/24'].every((n) =>
+					routes.some((r) => r.network === n && r.tunnel_id === TUNNEL),
+				),
+				'an include CIDR has no route to the tunnel',
+			)
+			check(
+				routes.some((r) => r.comment === 'Office VPN - netops'),
+				"another team's route disappeared",
+			)
+			say(
+				'    kubectl over WARP reaches https://10.43.0.1:443: include entry + route + warpRouting.',
 			)
 		},
 	},

@@ -171,5 +171,21 @@ export interface CloudflareState {
 			mode: string
 			list: { address?: string; host?: string; description?: string }[]
 		}[]
+		zones?: {
+			name: string
+			records: {
+				name: string
+				type: string
+				content: string
+				proxied: boolean
+				comment: string | null
+			}[]
+		}[]
+		routes?: {
+			network: string
+			tunnel_id: string
+			comment: string | null
+			deleted_at: string | null
+		}[]
 	}[]
 }

@@ -3,7 +3,7 @@
  * a clear, non-retryable reason naming the missing setting, so the Worker never crashes on it.
  */
 
-import type { SplitTunnelApi, TunnelApi } from '../domain/edge/ports.ts'
+import type { RoutesApi, SplitTunnelApi, TunnelApi } from '../domain/edge/ports.ts'
 import type { RepositoryApi } from '../domain/github/ports.ts'
 import type { ApiFailure } from '../domain/ports.ts'
 import { err } from '../lib/result.ts'
@@ -24,7 +24,13 @@ export function unconfiguredTunnelApi(name: string): TunnelApi {
 /** A SplitTunnelApi for when CF_ZERO_TRUST_API_TOKEN is missing. */
 export function unconfiguredSplitTunnelApi(name: string): SplitTunnelApi {
 	const fail = async () => missing(name, 'the split-tunnel list')
-	return { get: fail, putInclude: fail }
+	return { get: fail, put: fail }
+}
+
+/** A RoutesApi for when CF_TUNNEL_API_TOKEN is missing (routes use the tunnel token). */
+export function unconfiguredRoutesApi(name: string): RoutesApi {
+	const fail = async () => missing(name, 'the private-network routes')
+	return { list: fail, create: fail, edit: fail, delete: fail }
 }
 
 /** A RepositoryApi for when GITHUB_TOKEN or GITHUB_REPOSITORY is missing. */

@@ -46,6 +46,23 @@ export const CONFIG = {
 		optional: false,
 		neededFor: 'syncing the split-tunnel include list (Zero Trust: Edit)',
 	},
+	CF_DNS_API_TOKEN: {
+		secret: true,
+		optional: false,
+		neededFor:
+			'creating the DNS records of the tunnel hostnames (Zone › DNS › Edit, Zone › Zone › Read); without it DNS is skipped with a warning',
+	},
+	CONNECTOR_WAIT_SECONDS: {
+		secret: false,
+		optional: true,
+		neededFor: 'how long a tunnel write waits for its connectors (default 30)',
+	},
+	TIDEGATE_OWNER: {
+		secret: false,
+		optional: true,
+		neededFor:
+			'pinning the owner tidegate writes as, so a commit cannot change it (otherwise the owner of the last write)',
+	},
 	FLUX_WEBHOOK_SECRET: {
 		secret: true,
 		optional: false,

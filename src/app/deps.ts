@@ -3,7 +3,13 @@
  * the only reader of `env`; tests build it from fakes or from real bindings.
  */
 
-import type { ApplicationStore, SplitTunnelApi, TunnelApi } from '../domain/edge/ports.ts'
+import type {
+	ApplicationStore,
+	DnsApi,
+	RoutesApi,
+	SplitTunnelApi,
+	TunnelApi,
+} from '../domain/edge/ports.ts'
 import type { RunStore } from '../domain/edge/runs.ts'
 import type { AgentApi, EdgeProber, EgressStore } from '../domain/egress/ports.ts'
 import type {
@@ -33,6 +39,8 @@ export interface Deps {
 	log: Logger
 	/** Unix milliseconds. */
 	now(): number
+	/** Waits (a Worker invocation may wait; it costs no CPU). */
+	sleep(ms: number): Promise<void>
 	/** Where tidegate.yaml lives in the repository. */
 	source: { branch: string; path: string }
 	/** `owner/name` of the tracked repository, when configured. */
@@ -60,6 +68,13 @@ export interface Deps {
 	repository: RepositoryApi
 	tunnelApi: TunnelApi
 	splitTunnelApi: SplitTunnelApi
+	/** Undefined when CF_DNS_API_TOKEN is not set: DNS records are then skipped, with a warning. */
+	dnsApi: DnsApi | undefined
+	routesApi: RoutesApi
+	/** TIDEGATE_OWNER: the only owner tidegate.yaml may name; unset: the owner of the last write. */
+	pinnedOwner: string | undefined
+	/** How long a tunnel write waits for its connectors to run the new version. */
+	convergence: { windowMs: number; pollMs: number }
 	/** Present only when FLUX_RECEIVER_URL and FLUX_RECEIVER_SECRET are set. */
 	fluxReceiver: FluxReceiverApi | undefined
 	receiverNotifications: ReceiverNotificationStore

@@ -21,10 +21,13 @@ commands:
   validate [file]          check a tidegate.yaml (default ./tidegate.yaml); exit 1 on errors
   preflight <repo-dir>     find ownership conflicts in the Flux manifests; exit 1 on conflicts
   plan [file]              diff against the live Cloudflare state; exit 2 when changes are pending
-  apply [file] [--force]   write the changes (--force lifts only the sync.maxDeletions rail)
+  apply [file] [--force]   write the changes (--force lifts only the sync.maxDeletions rail and
+                           the rail on other teams' entries vanishing since the last write)
 
 preflight reads <repo-dir>/tidegate.yaml unless --config names another file.
-plan and apply read CF_API_BASE_URL, CF_TUNNEL_API_TOKEN and CF_ZERO_TRUST_API_TOKEN.`
+plan and apply read CF_API_BASE_URL, CF_TUNNEL_API_TOKEN, CF_ZERO_TRUST_API_TOKEN,
+CF_DNS_API_TOKEN (DNS is skipped without it) and TIDEGATE_OWNER. The CLI keeps no history, so it
+never removes an entry, record or route of a shared list: the Worker does that.`
 
 /** Output sinks, so tests can capture them. */
 export interface Io {

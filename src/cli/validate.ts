@@ -69,14 +69,15 @@ export function summarise(state: DesiredState): string {
 	const parts: string[] = [`owner ${state.owner}`]
 	if (state.tunnel) {
 		const rules = state.tunnel.ingress.length - 1
+		const routes = state.tunnel.routes?.length
 		parts.push(
-			`tunnel ${state.tunnel.tunnelId}: ${rules} ingress rule${rules === 1 ? '' : 's'} + catch-all`,
+			`tunnel ${state.tunnel.tunnelId}: ${rules} ingress rule${rules === 1 ? '' : 's'} + catch-all, ${state.tunnel.dns.length} DNS record${state.tunnel.dns.length === 1 ? '' : 's'}${routes === undefined ? '' : `, ${routes} route${routes === 1 ? '' : 's'}`}`,
 		)
 	}
-	if (state.splitTunnel) {
-		const n = state.splitTunnel.include.length
+	for (const profile of state.splitTunnels) {
+		const n = profile.entries.length
 		parts.push(
-			`split tunnel (${state.splitTunnel.policy} profile): ${n} include entr${n === 1 ? 'y' : 'ies'}`,
+			`split tunnel (${profile.policy} profile): ${n} ${profile.mode} entr${n === 1 ? 'y' : 'ies'}`,
 		)
 	}
 	const targets = state.egress.targets.length

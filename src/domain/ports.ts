@@ -69,7 +69,8 @@ export interface CronLog {
  * (or after `retryAfterSeconds`); the others need a person (a token, a rejected document).
  */
 export interface ApiFailure {
-	kind: 'rate_limited' | 'auth' | 'unavailable' | 'rejected' | 'not_found'
+	/** `unreadable`: an answer tidegate cannot take at its word (no mode, a null list, a wrong shape). */
+	kind: 'rate_limited' | 'auth' | 'unavailable' | 'rejected' | 'not_found' | 'unreadable'
 	message: string
 	retryable: boolean
 	status?: number

@@ -28,10 +28,13 @@ const USAGE = [
 	'  validate [file]          check a tidegate.yaml (default ./tidegate.yaml); exit 1 on errors',
 	'  preflight <repo-dir>     find ownership conflicts in the Flux manifests; exit 1 on conflicts',
 	'  plan [file]              diff against the live Cloudflare state; exit 2 when changes are pending',
-	'  apply [file] [--force]   write the changes (--force lifts only the sync.maxDeletions rail)',
+	'  apply [file] [--force]   write the changes (--force lifts only the sync.maxDeletions rail and',
+	"                           the rail on other teams' entries vanishing since the last write)",
 	'',
 	'preflight reads <repo-dir>/tidegate.yaml unless --config names another file.',
-	'plan and apply read CF_API_BASE_URL, CF_TUNNEL_API_TOKEN and CF_ZERO_TRUST_API_TOKEN.',
+	'plan and apply read CF_API_BASE_URL, CF_TUNNEL_API_TOKEN, CF_ZERO_TRUST_API_TOKEN,',
+	'CF_DNS_API_TOKEN (DNS is skipped without it) and TIDEGATE_OWNER. The CLI keeps no history, so it',
+	'never removes an entry, record or route of a shared list: the Worker does that.',
 ]
 
 const scratch = mkdtempSync(join(tmpdir(), 'tidegate-cli-'))
@@ -43,7 +46,7 @@ describe('exit 0: valid', () => {
 		expect(run).toEqual({
 			status: 0,
 			stdout:
-				'examples/tidegate.yaml: valid (owner oceanid; tunnel 6ff4dfd7-2b77-4a4f-84d9-3241bea658dc: 3 ingress rules + catch-all; split tunnel (default profile): 3 include entries; 1 egress target)\n',
+				'examples/tidegate.yaml: valid (owner oceanid; tunnel 6ff4dfd7-2b77-4a4f-84d9-3241bea658dc: 2 ingress rules + catch-all, 2 DNS records, 3 routes; split tunnel (default profile): 3 include entries; 1 egress target)\n',
 			stderr: '',
 		})
 	})
@@ -55,7 +58,7 @@ describe('exit 0: valid', () => {
 		expect(run.stderr).toBe('')
 		expect(lines(run.stdout)).toEqual([
 			`${file}:9:13 tunnel.ingress[0].path warning: path "/api" is not anchored: cloudflared matches it anywhere in the request path, not only at the start; write "^/api" to match a prefix`,
-			`${file}: valid with 1 warning (owner oceanid; tunnel 6ff4dfd7-2b77-4a4f-84d9-3241bea658dc: 1 ingress rule + catch-all)`,
+			`${file}: valid with 1 warning (owner oceanid; tunnel 6ff4dfd7-2b77-4a4f-84d9-3241bea658dc: 1 ingress rule + catch-all, 1 DNS record)`,
 		])
 	})
 

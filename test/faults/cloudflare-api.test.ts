@@ -68,7 +68,7 @@ async function blockExpires(): Promise<void> {
 
 describe('Cloudflare API: 429 storms', () => {
 	for (const retryAfter of [120, undefined]) {
-		it(`a storm ${retryAfter ? `with Retry-After: ${retryAfter}` : 'without Retry-After'}: one read per resource, the block is kept and honoured, nothing written, then converges`, async () => {
+		it(`a storm ${retryAfter ? `with Retry-After: ${retryAfter}` : 'without Retry-After'}: one read in all, the block is kept and honoured, nothing written, then converges`, async () => {
 			const yaml = await appliedThenChanged()
 			const before = live(edge)
 			edge.cloudflare.addFault({
@@ -79,12 +79,9 @@ describe('Cloudflare API: 429 storms', () => {
 			const started = Date.now()
 			const { runId, message } = await queuedRun({ trigger: 'push' })
 			const played = await play(message)
-			// The first reads meet the 429 (one per resource); every later delivery sees the persisted
-			// block and calls nothing.
-			expect(edge.cloudflare.requests.map((r) => `${r.method} ${r.status}`)).toEqual([
-				'GET 429',
-				'GET 429',
-			])
+			// The first read meets the 429 and the run stops reading; every later delivery sees the
+			// persisted block and calls nothing.
+			expect(edge.cloudflare.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['GET 429'])
 			const wait = retryAfter ?? 300
 			expect(played.delays[0]).toBe(wait)
 			for (const delay of played.delays.slice(1)) {
@@ -99,7 +96,7 @@ describe('Cloudflare API: 429 storms', () => {
 			expect(drift).toBeDefined()
 			const driftPlayed = await play(drift, { between: () => undefined })
 			expect(driftPlayed.delays.every((d) => d > wait - 5)).toBe(true)
-			expect(edge.cloudflare.requests).toHaveLength(2)
+			expect(edge.cloudflare.requests).toHaveLength(1)
 			expect(edge.cloudflare.writes()).toEqual([])
 			expect(live(edge)).toEqual(before)
 			// Retries spent: dead-lettered, with the cause in the reason.
@@ -302,7 +299,7 @@ describe('Cloudflare API: success:false, 4xx and unreadable answers', () => {
 		})
 	}
 
-	it('a live include list someone wiped is drift to repair, never the new desired state', async () => {
+	it('a live include list someone wiped is refused, not written over, until a person forces it', async () => {
 		const yaml = desiredYaml()
 		await commit(edge, yaml)
 		await reconcileNow()
@@ -313,15 +310,23 @@ describe('Cloudflare API: success:false, 4xx and unreadable answers', () => {
 			tunnelId: DEFAULT_TUNNEL_ID,
 			config: { ingress: [{ service: 'http_status:404' }] },
 		})
-		const run = await reconcileNow({ trigger: 'drift' })
-		expect(run.status).toBe('applied')
-		const plan = JSON.parse(run.plan ?? '{}') as {
+		edge.cloudflare.clearRequests()
+		// Every other team's entry vanished at once: a wrong answer is likelier than a mass deletion.
+		const drift = await reconcileNow({ trigger: 'drift' })
+		expect(drift.status).toBe('refused')
+		expect(drift.summary).toMatch(
+			/^refused: 3 of the 3 other teams' include entries seen at tidegate's last write are missing/,
+		)
+		expect(edge.cloudflare.writes()).toEqual([])
+		// A person looked and forces it: tidegate restores its own entries (and the tunnel) only.
+		const forced = await reconcileNow({ trigger: 'api', force: true })
+		expect(forced.status).toBe('applied')
+		const plan = JSON.parse(forced.plan ?? '{}') as {
 			resources: { changes: { action: string; cause: string }[] }[]
 		}
 		expect(plan.resources.flatMap((r) => r.changes.map((c) => `${c.action}:${c.cause}`))).toEqual(
 			Array(5).fill('add:hand-edit'),
 		)
-		// Other teams' entries were wiped by the person, not by tidegate; it restores only its own.
 		await expectConverged(edge, yaml, [])
 	})
 })

@@ -22,6 +22,7 @@ import {
 	expectAccounted,
 	expectAllRunsAccounted,
 	expectConverged,
+	FIRST_SYNC_WRITES,
 	hookToWorker,
 	play,
 	queuedRun,
@@ -50,7 +51,7 @@ describe('Deliveries: duplicates, redeliveries and order', () => {
 		expect(again.status).toBe(200)
 		expect(again.json).toMatchObject({ duplicate: true, status: 'queued' })
 		expect(await allRuns()).toHaveLength(1)
-		expect(writeLog(edge)).toEqual(['PUT tunnel 200', 'PUT split-tunnel 200'])
+		expect(writeLog(edge)).toEqual(FIRST_SYNC_WRITES)
 		await expectAccounted(['dup-1'])
 		await expectConverged(edge, yaml)
 	})
@@ -65,7 +66,7 @@ describe('Deliveries: duplicates, redeliveries and order', () => {
 		expect(answers.filter((a) => a.json.duplicate === true)).toHaveLength(4)
 		const runs = await quiet()
 		expect(runs).toHaveLength(1)
-		expect(writeLog(edge)).toEqual(['PUT tunnel 200', 'PUT split-tunnel 200'])
+		expect(writeLog(edge)).toEqual(FIRST_SYNC_WRITES)
 		await expectAccounted(['race-1'])
 		await expectConverged(edge, yaml)
 	})
@@ -173,7 +174,7 @@ describe('Deliveries: duplicates, redeliveries and order', () => {
 		expect(result2.explicitAcks).toHaveLength(3)
 		const statuses = await Promise.all(order.map((r) => runRow(r.runId)))
 		expect(statuses.map((r) => r.status)).toEqual(['in_sync', 'applied', 'in_sync'])
-		expect(writeLog(edge)).toEqual(['PUT tunnel 200', 'PUT split-tunnel 200'])
+		expect(writeLog(edge)).toEqual(FIRST_SYNC_WRITES)
 		await expectConverged(edge, yaml)
 	})
 
@@ -235,7 +236,7 @@ describe('Concurrency: webhook and cron reconciling at once', () => {
 		expect(runs.map((r) => r.trigger).sort()).toEqual(['drift', 'push'])
 		expect(runs.map((r) => r.status).sort()).toEqual(['applied', 'in_sync'])
 		// Exactly one PUT per resource in total: no lost update, no double write.
-		expect(writeLog(edge)).toEqual(['PUT tunnel 200', 'PUT split-tunnel 200'])
+		expect(writeLog(edge)).toEqual(FIRST_SYNC_WRITES)
 		await expectAccounted([pushed.deliveryId])
 		await expectConverged(edge, yaml)
 	})
@@ -255,7 +256,7 @@ describe('Concurrency: webhook and cron reconciling at once', () => {
 		for (const message of reconciles) {
 			await play(message)
 		}
-		expect(writeLog(edge)).toEqual(['PUT tunnel 200', 'PUT split-tunnel 200'])
+		expect(writeLog(edge)).toEqual(FIRST_SYNC_WRITES)
 		await expectAllRunsAccounted()
 		await expectConverged(edge, yaml)
 	})

@@ -202,7 +202,7 @@ describe('reconcile control', () => {
 			plan: { resources: { changes: unknown[] }[] }
 		}>(res)
 		expect(run.status).toBe('planned')
-		expect(run.summary).toBe('dry run: tunnel: 1 added')
+		expect(run.summary).toBe('dry run: tunnel: 1 added; DNS: 1 added')
 		expect(run.plan.resources[0]?.changes).toHaveLength(1)
 		expect(edge.cloudflare.writes()).toEqual([])
 	})
@@ -250,7 +250,8 @@ describe('status and OpenAPI', () => {
 			await new Promise((r) => setTimeout(r, 50))
 		}
 		expect(status?.resources).toEqual([
-			expect.objectContaining({ kind: 'tunnel', state: 'in_sync' }),
+			expect.objectContaining({ kind: 'tunnel', state: 'in_sync', connectors: 2 }),
+			expect.objectContaining({ kind: 'dns', state: 'in_sync', managed: true }),
 		])
 		expect(status).toMatchObject({ health: { state: 'ok', problems: [] } })
 	})

@@ -11,6 +11,7 @@ import {
 	CUSTOM_EXCLUDE_POLICY_ID,
 	DEFAULT_ACCOUNT_ID,
 	DEFAULT_TUNNEL_ID,
+	DEFAULT_ZONE_ID,
 } from '../standins/cloudflare/seed.ts'
 import { desiredYaml, FOREIGN, OURS } from './support/desired.ts'
 import { useEdge } from './support/network.ts'
@@ -117,7 +118,7 @@ describe('reconcile through the queue', () => {
 		const { run, result } = await reconcile()
 		expect(result.explicitAcks).toHaveLength(1)
 		expect(run).toMatchObject({ status: 'applied', commit_sha: sha, error_code: null })
-		expect(run.summary).toBe('applied: tunnel: 2 added; split tunnel: 3 added')
+		expect(run.summary).toBe('applied: tunnel: 2 added; DNS: 2 added; split tunnel: 3 added')
 		expect(run.duration_ms).toBeGreaterThanOrEqual(0)
 		expect(tunnelIngress()).toEqual([
 			{
@@ -147,6 +148,7 @@ describe('reconcile through the queue', () => {
 		).all()
 		expect(applied.results).toEqual([
 			{ resource: `tunnel:${DEFAULT_TUNNEL_ID}`, commit_sha: sha },
+			{ resource: `dns:${DEFAULT_TUNNEL_ID}`, commit_sha: sha },
 			{ resource: `split-tunnel:${DEFAULT_ACCOUNT_ID}:default`, commit_sha: sha },
 		])
 	})
@@ -164,12 +166,25 @@ describe('reconcile through the queue', () => {
 		const { run } = await reconcile()
 		expect(run.status).toBe('in_sync')
 		expect(edge.cloudflare.writes()).toEqual([])
-		const calls = JSON.parse(run.api_calls ?? '[]') as { api: string; method: string }[]
-		expect(calls.filter((c) => c.api === 'cloudflare').map((c) => c.method)).toEqual([
-			'GET',
-			'GET',
-			'GET',
-		])
+		const calls = JSON.parse(run.api_calls ?? '[]') as {
+			api: string
+			method: string
+			path: string
+		}[]
+		const base = `/client/v4/accounts/${DEFAULT_ACCOUNT_ID}`
+		// One read per resource (DNS: the zones, then each hostname), and the tunnel's connectors.
+		expect(calls.filter((c) => c.api === 'cloudflare').map((c) => `${c.method} ${c.path}`)).toEqual(
+			[
+				`GET ${base}/cfd_tunnel/${DEFAULT_TUNNEL_ID}/configurations`,
+				`GET ${base}/teamnet/routes`,
+				'GET /client/v4/zones',
+				`GET /client/v4/zones/${DEFAULT_ZONE_ID}/dns_records`,
+				`GET /client/v4/zones/${DEFAULT_ZONE_ID}/dns_records`,
+				`GET ${base}/devices/policy`,
+				`GET ${base}/devices/policy/include`,
+				`GET ${base}/cfd_tunnel/${DEFAULT_TUNNEL_ID}/connections`,
+			],
+		)
 	})
 
 	it('does not fetch the file again for an unchanged head (content-addressed cache)', async () => {
@@ -211,7 +226,7 @@ describe('reconcile through the queue', () => {
 		await commit(yaml())
 		const { run } = await reconcile({ dryRun: true })
 		expect(run.status).toBe('planned')
-		expect(run.summary).toBe('dry run: tunnel: 2 added; split tunnel: 3 added')
+		expect(run.summary).toBe('dry run: tunnel: 2 added; DNS: 2 added; split tunnel: 3 added')
 		expect(edge.cloudflare.writes()).toEqual([])
 	})
 

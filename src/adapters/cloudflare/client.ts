@@ -6,12 +6,17 @@
  * because the SDK returns `null` for `200` + `"success": false` instead of throwing.
  */
 
+import { BaseRecords } from 'cloudflare/resources/dns/records'
 import { BaseCustom } from 'cloudflare/resources/zero-trust/devices/policies/custom/custom'
+import { BaseExcludes as CustomExcludes } from 'cloudflare/resources/zero-trust/devices/policies/custom/excludes'
 import { BaseIncludes as CustomIncludes } from 'cloudflare/resources/zero-trust/devices/policies/custom/includes'
 import { BaseDefault } from 'cloudflare/resources/zero-trust/devices/policies/default/default'
+import { BaseExcludes as DefaultExcludes } from 'cloudflare/resources/zero-trust/devices/policies/default/excludes'
 import { BaseIncludes as DefaultIncludes } from 'cloudflare/resources/zero-trust/devices/policies/default/includes'
+import { BaseRoutes } from 'cloudflare/resources/zero-trust/networks/routes/routes'
 import { BaseConfigurations } from 'cloudflare/resources/zero-trust/tunnels/cloudflared/configurations'
 import { BaseConnections } from 'cloudflare/resources/zero-trust/tunnels/cloudflared/connections'
+import { BaseZones } from 'cloudflare/resources/zones/zones'
 import { createClient } from 'cloudflare/tree-shakable'
 import type { ApiCallLog } from '../../domain/ports.ts'
 import { recordingFetch } from '../recording-fetch.ts'
@@ -19,7 +24,7 @@ import { recordingFetch } from '../recording-fetch.ts'
 /** Per-attempt timeout. The whole reconcile must fit well inside a queue invocation. */
 export const CLOUDFLARE_TIMEOUT_MS = 15_000
 
-/** Options shared by both clients. */
+/** Options shared by every client. */
 export interface CloudflareClientOptions {
 	apiToken: string
 	baseURL: string
@@ -27,11 +32,11 @@ export interface CloudflareClientOptions {
 	fetch?: typeof fetch
 }
 
-/** A client for the tunnel configuration endpoints. */
+/** A client for the tunnel configuration and private-network route endpoints (tunnel token). */
 export function createTunnelClient(options: CloudflareClientOptions) {
 	return createClient({
 		...common(options),
-		resources: [BaseConfigurations, BaseConnections],
+		resources: [BaseConfigurations, BaseConnections, BaseRoutes],
 	})
 }
 
@@ -39,8 +44,20 @@ export function createTunnelClient(options: CloudflareClientOptions) {
 export function createDevicesClient(options: CloudflareClientOptions) {
 	return createClient({
 		...common(options),
-		resources: [BaseDefault, DefaultIncludes, BaseCustom, CustomIncludes],
+		resources: [
+			BaseDefault,
+			DefaultIncludes,
+			DefaultExcludes,
+			BaseCustom,
+			CustomIncludes,
+			CustomExcludes,
+		],
 	})
+}
+
+/** A client for zones and DNS records (DNS token). */
+export function createDnsClient(options: CloudflareClientOptions) {
+	return createClient({ ...common(options), resources: [BaseZones, BaseRecords] })
 }
 
 function common(options: CloudflareClientOptions) {

@@ -9,16 +9,22 @@ import { err, ok, type Result } from '../../lib/result.ts'
 
 const messageItem = z.looseObject({ code: z.number().optional(), message: z.string() })
 
+// `result` may be missing: a success without one is judged by the result schema (unreadable).
 const envelope = z.looseObject({
 	success: z.boolean(),
 	errors: z.array(messageItem).default([]),
-	result: z.unknown(),
+	result: z.unknown().optional(),
 })
 
 /** Which token a client holds, so an auth failure can say what to fix. */
 export interface TokenIdentity {
-	name: 'CF_TUNNEL_API_TOKEN' | 'CF_ZERO_TRUST_API_TOKEN'
+	name: 'CF_TUNNEL_API_TOKEN' | 'CF_ZERO_TRUST_API_TOKEN' | 'CF_DNS_API_TOKEN'
 	permission: string
+}
+
+/** An answer tidegate cannot take at its word: never an empty state, nothing is written on it. */
+export function unreadable(message: string, status?: number): ApiFailure {
+	return { kind: 'unreadable', retryable: false, message, ...(status !== undefined && { status }) }
 }
 
 /** Parses a raw 2xx response: envelope, success flag, then the result fields tidegate relies on. */
@@ -57,12 +63,12 @@ export async function readResult<T>(
 	}
 	const result = schema.safeParse(parsed.data.result)
 	if (!result.success) {
-		return err({
-			kind: 'rejected',
-			retryable: false,
-			status: response.status,
-			message: `Cloudflare's result has an unexpected shape: ${result.error.issues[0]?.message ?? 'invalid'} at ${result.error.issues[0]?.path.join('.') ?? ''}`,
-		})
+		return err(
+			unreadable(
+				`Cloudflare's result has an unexpected shape: ${result.error.issues[0]?.message ?? 'invalid'} at ${result.error.issues[0]?.path.join('.') || 'result'}`,
+				response.status,
+			),
+		)
 	}
 	return ok(result.data)
 }
@@ -150,4 +156,45 @@ function describeErrors(
 	return errors
 		.map((x) => (x.code === undefined ? (x.message ?? '') : `${x.code} ${x.message ?? ''}`))
 		.join('; ')
+}
+
+const pageInfo = z.looseObject({
+	result_info: z
+		.looseObject({ page: z.number().optional(), total_pages: z.number().optional() })
+		.nullish(),
+})
+
+/** Most pages a list read follows; an account with more is read as unreadable, not cut short. */
+export const MAX_PAGES = 50
+
+/**
+ * Reads every page of a paginated list (`page`, `result_info.total_pages`). A list cut short
+ * would look like deleted items to a planner, so a page that fails fails the whole read.
+ */
+export async function readAllPages<T>(
+	fetchPage: (page: number) => Promise<Response>,
+	item: z.ZodType<T>,
+): Promise<Result<T[], ApiFailure>> {
+	const items: T[] = []
+	for (let page = 1; page <= MAX_PAGES; page++) {
+		const response = await fetchPage(page)
+		const text = await response.clone().text()
+		const result = await readResult(response, z.array(item))
+		if (!result.ok) {
+			return result
+		}
+		items.push(...result.value)
+		let totalPages = 1
+		try {
+			totalPages = pageInfo.parse(JSON.parse(text)).result_info?.total_pages ?? 1
+		} catch {
+			totalPages = 1
+		}
+		if (page >= totalPages) {
+			return ok(items)
+		}
+	}
+	return err(
+		unreadable(`the list has more than ${MAX_PAGES} pages; tidegate does not plan on part of it`),
+	)
 }

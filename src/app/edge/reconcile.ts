@@ -5,12 +5,22 @@
  */
 
 import type { DesiredState } from '../../domain/desired-state/model.ts'
+import type { AppliedDns } from '../../domain/edge/kinds/dns.ts'
+import type { AppliedRoutes } from '../../domain/edge/kinds/routes.ts'
+import type { AppliedSplitTunnel } from '../../domain/edge/kinds/split-tunnel.ts'
+import type { TunnelDocument } from '../../domain/edge/kinds/tunnel.ts'
 import type { Plan } from '../../domain/edge/plan.ts'
 import { summarisePlan } from '../../domain/edge/render-plan.ts'
 import type { Run, RunStatus } from '../../domain/edge/runs.ts'
-import { splitTunnelResource, tunnelResource } from '../../domain/edge/state.ts'
+import {
+	dnsResource,
+	routesResource,
+	splitTunnelResource,
+	tunnelResource,
+} from '../../domain/edge/state.ts'
 import type { ApiFailure } from '../../domain/ports.ts'
 import type { Deps } from '../deps.ts'
+import { raiseAlert } from '../ops/alerts.ts'
 import { resolveDesiredState } from './desired-source.ts'
 import { applySync, planSync } from './sync.ts'
 
@@ -42,13 +52,20 @@ export interface ReconcileHooks {
 type ReconcileDeps = Pick<
 	Deps,
 	| 'now'
+	| 'sleep'
 	| 'settings'
 	| 'applications'
 	| 'repository'
 	| 'fileCache'
 	| 'tunnelApi'
 	| 'splitTunnelApi'
+	| 'dnsApi'
+	| 'routesApi'
+	| 'pinnedOwner'
+	| 'convergence'
 	| 'source'
+	| 'alerts'
+	| 'jobs'
 >
 
 /** Reconciles the edge with the branch head for `run`. */
@@ -75,6 +92,7 @@ export async function reconcile(
 	await hooks.onCommit?.(commitSha)
 	const warnings = desired.value.warnings.map((w) => `${deps.source.path}: ${w.message}`)
 	const rollingBack = run.trigger === 'rollback'
+	let rollbackOf: Record<string, number> | undefined
 	if (rollingBack) {
 		const target = await rollbackTarget(deps, state)
 		if (!target) {
@@ -89,6 +107,7 @@ export async function reconcile(
 			}
 		}
 		state = target.state
+		rollbackOf = target.rollbackOf
 		warnings.push(target.description)
 	}
 	const blocked = await cloudflareBlocked(deps)
@@ -124,7 +143,11 @@ export async function reconcile(
 		return ended('drift_reported', `drift reported, not corrected (sync.drift: report): ${summary}`)
 	}
 
-	const applied = await applySync(deps, planned.value, { runId: run.id, commitSha })
+	const applied = await applySync(deps, planned.value, {
+		runId: run.id,
+		commitSha,
+		...(rollbackOf && { rollbackOf }),
+	})
 	warnings.push(...applied.warnings)
 	if (!applied.result.ok) {
 		const failure = applied.result.error
@@ -134,6 +157,15 @@ export async function reconcile(
 				commitSha,
 				plan: failure.plan,
 				summary: summarisePlan(failure.plan),
+				warnings,
+			}
+		}
+		if (failure.kind === 'verification') {
+			return {
+				status: 'failed',
+				...(await afterLostItems(deps, failure)),
+				commitSha,
+				plan,
 				warnings,
 			}
 		}
@@ -176,41 +208,87 @@ export async function reconcile(
 
 /**
  * The desired state a rollback applies: the branch head's settings (owner, ids, rails) with each
- * resource's document replaced by the one tidegate applied before the newest.
+ * resource's items replaced by those of the write a rollback returns to (resources.ts keeps that
+ * stable: rolling back again, or retrying, lands on the same document). The tunnel document is
+ * re-checked by the planner like any other (catch-all last and only last).
  */
 async function rollbackTarget(
 	deps: ReconcileDeps,
 	head: DesiredState,
-): Promise<{ state: DesiredState; description: string } | undefined> {
-	const state: DesiredState = { ...head }
+): Promise<
+	{ state: DesiredState; rollbackOf: Record<string, number>; description: string } | undefined
+> {
+	const state: DesiredState = { ...head, splitTunnels: [...head.splitTunnels] }
+	const rollbackOf: Record<string, number> = {}
 	const parts: string[] = []
-	if (head.tunnel) {
-		const previous = await deps.applications.previousTunnel(tunnelResource(head.tunnel.tunnelId))
-		if (previous) {
-			state.tunnel = { ...head.tunnel, ingress: previous.ingress }
-			if (previous.originRequest) {
-				state.tunnel.originRequest = previous.originRequest
-			} else {
-				delete state.tunnel.originRequest
-			}
+	const found = async (resource: string, what: string) => {
+		const target = await deps.applications.rollbackTarget(resource)
+		if (target) {
+			rollbackOf[resource] = target.id
 			parts.push(
-				`tunnel as applied by run ${previous.runId}${previous.commitSha ? ` (${previous.commitSha.slice(0, 7)})` : ''}`,
+				`${what} as applied by run ${target.runId}${target.commitSha ? ` (${target.commitSha.slice(0, 7)})` : ''}`,
 			)
 		}
+		return target?.document
 	}
-	if (head.splitTunnel) {
-		const resource = splitTunnelResource(head.splitTunnel.accountId, head.splitTunnel.policy)
-		const previous = await deps.applications.previousSplitTunnel(resource)
-		if (previous) {
-			state.splitTunnel = { ...head.splitTunnel, include: previous.entries }
-			parts.push(
-				`split tunnel as applied by run ${previous.runId}${previous.commitSha ? ` (${previous.commitSha.slice(0, 7)})` : ''}`,
-			)
+	if (head.tunnel) {
+		const tunnel = { ...head.tunnel }
+		const document = (await found(tunnelResource(head.tunnel.tunnelId), 'tunnel')) as
+			| TunnelDocument
+			| undefined
+		if (document) {
+			tunnel.ingress = document.ingress
+			if (document.originRequest) {
+				tunnel.originRequest = document.originRequest
+			} else {
+				delete tunnel.originRequest
+			}
+		}
+		const records = (await found(dnsResource(head.tunnel.tunnelId), 'DNS records')) as
+			| AppliedDns
+			| undefined
+		if (records) {
+			tunnel.dns = records.records.map((r) => ({ hostname: r.name, adopt: false, at: ['tunnel'] }))
+		}
+		const routes = (await found(
+			routesResource(head.tunnel.accountId, head.tunnel.tunnelId),
+			'routes',
+		)) as AppliedRoutes | undefined
+		if (routes) {
+			tunnel.routes = routes.routes.map((r) => ({ ...r, adopt: false, at: ['tunnel', 'routes'] }))
+		}
+		state.tunnel = tunnel
+	}
+	for (const [index, profile] of head.splitTunnels.entries()) {
+		const resource = splitTunnelResource(profile.accountId, profile.policy)
+		const document = (await found(resource, `split tunnel (${profile.policy})`)) as
+			| AppliedSplitTunnel
+			| undefined
+		if (document) {
+			state.splitTunnels[index] = {
+				...profile,
+				entries: document.entries.map((e) => ({ ...e, adopt: false, tunnelRoute: false })),
+			}
 		}
 	}
 	return parts.length === 0
 		? undefined
-		: { state, description: `rolling back to the ${parts.join(' and the ')}` }
+		: { state, rollbackOf, description: `rolling back to the ${parts.join(' and the ')}` }
+}
+
+/**
+ * A write lost other teams' items (or switched the mode) although the plan kept them: Cloudflare
+ * did not do what was asked. The previous state was put back; syncing is suspended until a person
+ * looked, and an alert says what happened.
+ */
+async function afterLostItems(
+	deps: ReconcileDeps,
+	failure: { resource: string; problems: string[]; restored: string },
+): Promise<Failure> {
+	await deps.settings.set('suspended', 'true', deps.now())
+	const message = `after writing ${failure.resource}, reading it back showed: ${failure.problems.join('; ')}. ${failure.restored}. Syncing is suspended until resumed`
+	await raiseAlert(deps, 'edge', `:rotating_light: tidegate: ${message}`)
+	return { errorCode: 'verification_failed', errorMessage: message, retryable: false }
 }
 
 /** Cloudflare blocks a token for minutes after a 429; until then, do not spend more of its budget. */

@@ -19,6 +19,12 @@ export interface ResourceStatus {
 	pendingChanges: Change<unknown>[]
 	/** The run the state comes from. */
 	runId: number
+	/** False when the resource is only read (not managed by tidegate.yaml, or its token is missing). */
+	managed: boolean
+	/** What the plan warned about (e.g. DNS skipped, an include CIDR without a route). */
+	warnings: string[]
+	/** For a tunnel: how many cloudflared connectors were connected; null when not read. */
+	connectors: number | null
 }
 
 /** The whole edge status. */
@@ -75,7 +81,14 @@ function resourceStatus(
 	lastRun: Run | undefined,
 	suspended: boolean,
 ): ResourceStatus {
-	const base = { resource: plan.resource, kind: plan.kind, runId: run.id }
+	const base = {
+		resource: plan.resource,
+		kind: plan.kind,
+		runId: run.id,
+		managed: plan.managed,
+		warnings: plan.warnings,
+		connectors: plan.kind === 'tunnel' ? (plan.connectors?.count ?? null) : null,
+	}
 	// A newer run that failed before it could plan still makes every resource failing.
 	if (
 		lastRun &&

@@ -1,92 +1,149 @@
 /**
- * @module Edge sync against Cloudflare, shared by the Worker's reconcile and the CLI's plan/apply:
- * read live → plan → (caller decides) → write, re-reading just before each PUT because the API
- * has no If-Match. Knows nothing of runs, queues or commit statuses.
+ * @module Edge sync against Cloudflare, shared by the Worker's reconcile and the CLI's plan/apply,
+ * the same steps for every kind of resource: read live → plan (with the rails) → (the caller
+ * decides) → per resource: re-read just before writing (the API has no If-Match), check the
+ * document against that read, record the write as pending, write, settle the record, read back
+ * and verify that every foreign item survived — and put the previous state back when one did
+ * not. Knows nothing of runs, queues or commit statuses.
  */
 import type { DesiredState } from '../../domain/desired-state/model.ts'
+import { type LiveRead, type Plan, planOf, type ResourcePlan } from '../../domain/edge/plan.ts'
+import type { ApplicationStore } from '../../domain/edge/ports.ts'
 import {
-	type LiveRead,
-	type Plan,
-	planEdge,
-	planSplitTunnel,
-	planTunnel,
-	type ResourcePlan,
-	type SplitTunnelPlan,
-	sameJson,
-	type TunnelPlan,
-} from '../../domain/edge/plan.ts'
-import type { ApplicationStore, SplitTunnelApi, TunnelApi } from '../../domain/edge/ports.ts'
-import {
-	type AppliedSplitTunnel,
-	type AppliedTunnel,
-	type LiveSplitTunnel,
-	type LiveTunnelConfig,
-	splitTunnelResource,
-	tunnelResource,
-} from '../../domain/edge/state.ts'
+	edgeResources,
+	type PlanInputs,
+	planResource,
+	type ResourceSpec,
+	skippedPlan,
+} from '../../domain/edge/resources.ts'
+import type { History } from '../../domain/edge/state.ts'
 import type { ApiFailure } from '../../domain/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
+import { BINDINGS, type EdgeApis } from './kinds.ts'
 
 /** What edge sync touches. */
-export interface EdgeSyncDeps {
-	tunnelApi: TunnelApi
-	splitTunnelApi: SplitTunnelApi
+export interface EdgeSyncDeps extends EdgeApis {
 	applications: ApplicationStore
-	now(): number
+	/** The owner pinned by configuration (TIDEGATE_OWNER); the owner of the last write otherwise. */
+	pinnedOwner: string | undefined
 }
 
 /** A plan together with the reads it was made from, ready to apply. */
 export interface PlannedSync {
 	state: DesiredState
 	plan: Plan
-	live: { tunnel?: LiveRead<LiveTunnelConfig>; splitTunnel?: LiveRead<LiveSplitTunnel> }
-	applied: { tunnel?: AppliedTunnel; splitTunnel?: AppliedSplitTunnel }
-	force: boolean
+	specs: ResourceSpec[]
+	reads: Record<string, LiveRead<unknown>>
+	inputs: PlanInputs
 }
 
+/** The message of a resource skipped because CF_DNS_API_TOKEN is not set. */
+export const DNS_SKIPPED =
+	'DNS records are not synced: CF_DNS_API_TOKEN is not set (it needs Zone › DNS › Edit and Zone › Zone › Read on the zones of the tunnel hostnames); create the records by hand or set the token'
+
 /**
- * Reads live and last-applied state and plans. A read that failed retryably (or on auth) is a
- * failure to retry or fix; any other unreadable resource becomes a refusal inside the plan.
+ * Reads live state and history, and plans. A read that failed retryably (or on auth) is a failure
+ * to retry or fix, and stops the reads; any other unreadable resource becomes a refusal inside
+ * the plan.
  */
 export async function planSync(
 	deps: EdgeSyncDeps,
 	state: DesiredState,
 	force: boolean,
 ): Promise<Result<PlannedSync, ApiFailure>> {
-	const live: PlannedSync['live'] = {}
-	const failures: ApiFailure[] = []
-	if (state.tunnel) {
-		const read = await deps.tunnelApi.getConfig(state.tunnel)
-		live.tunnel = read.ok ? read : err(read.error.message)
-		if (!read.ok) {
-			failures.push(read.error)
+	const specs = edgeResources(state)
+	const inputs: PlanInputs = { live: {}, history: {}, skipped: {}, force }
+	const idle = new Set<string>()
+	for (const spec of specs) {
+		const history = await deps.applications.history(spec.resource)
+		inputs.history[spec.resource] = history
+		const skipped = skipReason(deps, spec, history)
+		if (skipped === 'idle') {
+			idle.add(spec.resource)
+			continue
+		}
+		if (skipped !== undefined) {
+			;(inputs.skipped as Record<string, string>)[spec.resource] = skipped
+			continue
+		}
+		const read = await BINDINGS[spec.kind].read(deps, spec, history)
+		if (!read.ok && (read.error.retryable || read.error.kind === 'auth')) {
+			// The run fails and is retried (or waits for a token): reading on would spend budget.
+			return err(read.error)
+		}
+		inputs.live[spec.resource] = read.ok ? read : err(read.error.message)
+	}
+	const lastOwner = deps.pinnedOwner ?? (await deps.applications.lastOwner())
+	const resources = specs
+		.filter((spec) => !idle.has(spec.resource))
+		.map((spec) => {
+			const skipped = inputs.skipped?.[spec.resource]
+			return skipped === undefined ? planResource(spec, state, inputs) : skippedPlan(spec, skipped)
+		})
+	if (lastOwner !== undefined && lastOwner !== state.owner) {
+		for (const plan of resources) {
+			plan.refusals.push(ownerRefusal(state.owner, lastOwner, deps.pinnedOwner !== undefined))
 		}
 	}
-	if (state.splitTunnel) {
-		const read = await deps.splitTunnelApi.get(state.splitTunnel)
-		live.splitTunnel = read.ok ? read : err(read.error.message)
-		if (!read.ok) {
-			failures.push(read.error)
-		}
-	}
-	const blocking = failures.find((f) => f.retryable) ?? failures.find((f) => f.kind === 'auth')
-	if (blocking) {
-		return err(blocking)
-	}
-	const applied: PlannedSync['applied'] = {}
-	if (state.tunnel) {
-		applied.tunnel = await deps.applications.latestTunnel(tunnelResource(state.tunnel.tunnelId))
-	}
-	if (state.splitTunnel) {
-		applied.splitTunnel = await deps.applications.latestSplitTunnel(
-			splitTunnelResource(state.splitTunnel.accountId, state.splitTunnel.policy),
-		)
-	}
-	return ok({ state, plan: planEdge(state, { live, applied, force }), live, applied, force })
+	const plan = planOf(resources)
+	await readConnectors(deps, plan)
+	return ok({ state, plan, specs, reads: inputs.live, inputs })
 }
 
-/** Why applying stopped: an API failure, or a re-plan that tripped a rail. */
-export type ApplyFailure = { kind: 'api'; failure: ApiFailure } | { kind: 'refused'; plan: Plan }
+/**
+ * Why a resource is not read this time: `idle` when there is nothing to do (no hostname needs DNS
+ * and tidegate never wrote a record), a message when its token is missing, undefined otherwise.
+ */
+function skipReason(
+	deps: EdgeSyncDeps,
+	spec: ResourceSpec,
+	history: History | undefined,
+): string | undefined {
+	if (spec.kind !== 'dns') {
+		return undefined
+	}
+	if (spec.desired.records.length === 0 && !history) {
+		return 'idle'
+	}
+	return deps.dnsApi ? undefined : DNS_SKIPPED
+}
+
+function ownerRefusal(written: string, pinned: string, byConfig: boolean) {
+	return {
+		rail: 'owner-mismatch' as const,
+		message: `tidegate.yaml says owner "${written}", but this tidegate writes as "${pinned}" (${byConfig ? 'TIDEGATE_OWNER' : 'the owner of its last write'}); a commit cannot change whose entries tidegate manages. To move ownership deliberately, set TIDEGATE_OWNER in the Worker's configuration`,
+	}
+}
+
+/** The tunnel's connectors on every plan, so "no cloudflared connected" shows on the dashboard. */
+async function readConnectors(deps: EdgeSyncDeps, plan: Plan): Promise<void> {
+	for (const resource of plan.resources) {
+		if (resource.kind !== 'tunnel' || resource.liveVersion === null) {
+			continue
+		}
+		const connectors = await deps.tunnelApi.getConnectors(resource)
+		if (!connectors.ok) {
+			resource.warnings.push(`could not read the tunnel's connectors: ${connectors.error.message}`)
+			continue
+		}
+		resource.connectors = {
+			count: connectors.value.length,
+			versions: Object.fromEntries(connectors.value.map((c) => [c.id, c.configVersion])),
+		}
+		if (connectors.value.length === 0) {
+			resource.warnings.push(
+				'no cloudflared connector is connected to the tunnel: nothing it routes is reachable until one connects',
+			)
+		}
+	}
+}
+
+/** Why applying stopped. */
+export type ApplyFailure =
+	| { kind: 'api'; failure: ApiFailure }
+	| { kind: 'refused'; plan: Plan }
+	/** A write left foreign items missing or the mode changed: the previous state was put back. */
+	| { kind: 'verification'; resource: string; problems: string[]; restored: string }
 
 /** The outcome of applying: the plan as finally applied (re-planned resources included). */
 export interface ApplyOutcome {
@@ -94,13 +151,15 @@ export interface ApplyOutcome {
 	warnings: string[]
 }
 
-/** Where a write is recorded. */
+/** Where a write is recorded; `runId` null: not recorded (the CLI). */
 export interface ApplyRecord {
 	runId: number | null
 	commitSha: string | null
+	/** For a rollback: the application each resource returns to. */
+	rollbackOf?: Record<string, number>
 }
 
-/** Writes every resource that has changes, one PUT each, recording what Cloudflare accepted. */
+/** Writes every managed resource that has changes, recording each write before it is made. */
 export async function applySync(
 	deps: EdgeSyncDeps,
 	planned: PlannedSync,
@@ -110,158 +169,109 @@ export async function applySync(
 	const resources: ResourcePlan[] = [...planned.plan.resources]
 	const stop = (failure: ApplyFailure): ApplyOutcome => ({ result: err(failure), warnings })
 
-	for (const [index, resource] of resources.entries()) {
-		const writer = resource.changes.length === 0 ? undefined : writerFor(deps, planned, resource)
-		if (!writer) {
+	for (const [index, first] of resources.entries()) {
+		const spec = planned.specs.find((s) => s.resource === first.resource)
+		if (!spec || !first.managed || first.changes.length === 0) {
 			continue
 		}
-		// Re-read just before the PUT (the API has no If-Match); if it moved, plan again against it.
-		const fresh = await writer.reread()
+		const binding = BINDINGS[first.kind]
+		const history = planned.inputs.history[spec.resource]
+		// Re-read just before writing (the API has no If-Match); if it moved, plan again against it.
+		const fresh = await binding.read(deps, spec, history)
 		if (!fresh.ok) {
 			return stop({ kind: 'api', failure: fresh.error })
 		}
-		let plan = resource
-		if (fresh.value.moved) {
-			warnings.push(fresh.value.moved)
-			plan = fresh.value.replan()
+		let plan = first
+		const read = planned.reads[spec.resource]
+		const moved = binding.moved(first, read?.ok ? read.value : undefined, fresh.value)
+		if (moved) {
+			warnings.push(moved)
+			plan = planResource(spec, planned.state, {
+				...planned.inputs,
+				live: { ...planned.inputs.live, [spec.resource]: fresh },
+			})
+			if (plan.kind === 'tunnel' && first.kind === 'tunnel' && first.connectors) {
+				plan.connectors = first.connectors
+			}
 			resources[index] = plan
 			if (plan.refusals.length > 0) {
-				return stop({ kind: 'refused', plan: withResources(planned.plan, resources) })
+				return stop({ kind: 'refused', plan: planOf(resources) })
 			}
 			if (plan.changes.length === 0) {
 				continue
 			}
 		}
-		const put = await writer.write(plan)
-		if (!put.ok) {
-			return stop({ kind: 'api', failure: put.error })
+		const guard = binding.guard?.(plan, fresh.value)
+		if (guard) {
+			plan.refusals.push({ rail: 'foreign-removal', message: guard })
+			resources[index] = plan
+			return stop({ kind: 'refused', plan: planOf(resources) })
 		}
-		if (record.runId !== null) {
-			await deps.applications.record({
-				resource: plan.resource,
-				runId: record.runId,
-				commitSha: record.commitSha,
-				document: put.value.recorded,
-				remoteVersion: put.value.remoteVersion,
-				appliedAt: deps.now(),
+		const intent =
+			record.runId === null
+				? undefined
+				: await deps.applications.begin({
+						resource: plan.resource,
+						runId: record.runId,
+						commitSha: record.commitSha,
+						owner: planned.state.owner,
+						document: binding.recordOf(plan),
+						before: fresh.value,
+						rollbackOf: record.rollbackOf?.[plan.resource] ?? null,
+						at: deps.now(),
+					})
+		const written = await binding.write(deps, plan, fresh.value)
+		if (intent !== undefined) {
+			await deps.applications.settle(intent, {
+				applied: written.ok,
+				remoteVersion: written.ok ? written.value.remoteVersion : null,
 			})
 		}
-		warnings.push(...(await put.value.afterwards()))
+		if (!written.ok) {
+			return stop({ kind: 'api', failure: written.error })
+		}
+		const check = await verifyWrite(deps, binding, spec, plan, fresh.value, history)
+		if (check) {
+			return stop(check)
+		}
+		warnings.push(...((await written.value.afterwards?.()) ?? []))
 	}
-	return { result: ok(withResources(planned.plan, resources)), warnings }
+	return { result: ok(planOf(resources)), warnings }
 }
 
-/** How one kind of resource is re-read and written. */
-interface Writer {
-	/** The live state again: why it moved since planning (null: it did not), and the re-plan. */
-	reread(): Promise<Result<{ moved: string | null; replan: () => ResourcePlan }, ApiFailure>>
-	/** PUTs the plan's document: what to record as applied, and checks to run after the write. */
-	write(
-		plan: ResourcePlan,
-	): Promise<
-		Result<
-			{ recorded: unknown; remoteVersion: number | null; afterwards: () => Promise<string[]> },
-			ApiFailure
-		>
-	>
-}
-
-function writerFor(
+/** Reads back after a write; when foreign items went missing, puts the previous state back. */
+async function verifyWrite(
 	deps: EdgeSyncDeps,
-	planned: PlannedSync,
-	resource: ResourcePlan,
-): Writer | undefined {
-	const { state, applied } = planned
-	const rails = { maxDeletions: state.sync.maxDeletions, force: planned.force }
-	const tunnel = state.tunnel
-	if (resource.kind === 'tunnel' && tunnel) {
+	binding: (typeof BINDINGS)[ResourcePlan['kind']],
+	spec: ResourceSpec,
+	plan: ResourcePlan,
+	before: unknown,
+	history: History | undefined,
+): Promise<ApplyFailure | undefined> {
+	const after = await binding.read(deps, spec, history)
+	if (!after.ok) {
+		// Not proof of damage: the next run reads again and the foreign-vanished rail watches.
+		return undefined
+	}
+	const problems = binding.verify(plan, before, after.value)
+	if (problems.length === 0) {
+		return undefined
+	}
+	if (!binding.restore) {
 		return {
-			async reread() {
-				const fresh = await deps.tunnelApi.getConfig(tunnel)
-				if (!fresh.ok) {
-					return fresh
-				}
-				const moved =
-					fresh.value.version === resource.liveVersion
-						? null
-						: `the tunnel configuration moved from version ${resource.liveVersion} to ${fresh.value.version} between plan and write (a hand edit?); re-planned against it`
-				return ok({ moved, replan: () => planTunnel(tunnel, fresh, applied.tunnel, rails) })
-			},
-			async write(plan) {
-				const document = (plan as TunnelPlan).document
-				const put = await deps.tunnelApi.putConfig(tunnel, document)
-				if (!put.ok) {
-					return put
-				}
-				const version = put.value.version
-				return ok({
-					recorded: document,
-					remoteVersion: version,
-					afterwards: () => connectorLag(deps, tunnel, version),
-				})
-			},
+			kind: 'verification',
+			resource: plan.resource,
+			problems,
+			restored: 'nothing to put back: tidegate wrote only its own items one by one',
 		}
 	}
-	const split = state.splitTunnel
-	if (resource.kind === 'split-tunnel' && split) {
-		return {
-			async reread() {
-				const fresh = await deps.splitTunnelApi.get(split)
-				if (!fresh.ok) {
-					return fresh
-				}
-				const plannedAgainst = planned.live.splitTunnel?.ok
-					? planned.live.splitTunnel.value
-					: undefined
-				// The list is shared: writing a stale copy would wipe another team's fresh entry.
-				const moved = sameJson(plannedAgainst, fresh.value)
-					? null
-					: 'the split-tunnel list changed between plan and write; re-planned against it'
-				return ok({
-					moved,
-					replan: () => planSplitTunnel(split, state.owner, fresh, applied.splitTunnel, rails),
-				})
-			},
-			async write(plan) {
-				const { document, owned } = plan as SplitTunnelPlan
-				const put = await deps.splitTunnelApi.putInclude(split, document)
-				if (!put.ok) {
-					return put
-				}
-				return ok({ recorded: { entries: owned }, remoteVersion: null, afterwards: async () => [] })
-			},
-		}
+	const restored = await binding.restore(deps, plan, before)
+	return {
+		kind: 'verification',
+		resource: plan.resource,
+		problems,
+		restored: restored.ok
+			? 'the list as read before the write was put back'
+			: `putting the previous list back FAILED (${restored.error.message}); restore it by hand`,
 	}
-	return undefined
-}
-
-function withResources(plan: Plan, resources: ResourcePlan[]): Plan {
-	const changeCount = resources.reduce((n, r) => n + r.changes.length, 0)
-	const refused = resources.some((r) => r.refusals.length > 0)
-	return { ...plan, resources, changeCount, refused, inSync: changeCount === 0 && !refused }
-}
-
-/** cloudflared keeps its last good config when it rejects a new one; a lagging connector is how that shows. */
-async function connectorLag(
-	deps: EdgeSyncDeps,
-	tunnel: { accountId: string; tunnelId: string },
-	version: number,
-): Promise<string[]> {
-	const connectors = await deps.tunnelApi.getConnectors(tunnel)
-	if (!connectors.ok) {
-		return [
-			`could not read the tunnel's connectors to confirm they took version ${version}: ${connectors.error.message}`,
-		]
-	}
-	if (connectors.value.length === 0) {
-		return [
-			`no cloudflared connector is running for the tunnel; version ${version} applies when one connects`,
-		]
-	}
-	return connectors.value
-		.filter((c) => c.configVersion !== null && c.configVersion < version)
-		.map(
-			(c) =>
-				`connector ${c.id} still reports config version ${c.configVersion}, not ${version}; connectors usually take a new version within seconds, and one that stays behind rejected it (check its logs)`,
-		)
 }

@@ -3,8 +3,11 @@
  * the tunnel and split-tunnel tables from the newest plan (with drift marked), and recent runs.
  */
 
-import type { Change, ResourcePlan, SplitTunnelPlan, TunnelPlan } from '../../domain/edge/plan.ts'
-import { entryKey, isPlan, ruleKey } from '../../domain/edge/plan.ts'
+import type { DnsPlan } from '../../domain/edge/kinds/dns.ts'
+import type { RoutesPlan, RouteView } from '../../domain/edge/kinds/routes.ts'
+import { entryKey, type SplitTunnelPlan } from '../../domain/edge/kinds/split-tunnel.ts'
+import { type ConnectorSummary, ruleKey, type TunnelPlan } from '../../domain/edge/kinds/tunnel.ts'
+import { type Change, isPlan, type ResourcePlan } from '../../domain/edge/plan.ts'
 import type { Run } from '../../domain/edge/runs.ts'
 import { type FluxObjectState, type Rate, successRate } from '../../domain/flux/ledger.ts'
 import type {
@@ -28,12 +31,43 @@ export interface IngressRow {
 	change: Change<unknown> | undefined
 }
 
-/** One row of the split-tunnel table. */
+/** One row of a split-tunnel table. */
 export interface IncludeRow {
 	target: string
 	description: string
 	owner: 'ours' | string
 	change: Change<unknown> | undefined
+}
+
+/** One device profile's list. */
+export interface ListTable {
+	runId: number
+	policy: string
+	mode: 'include' | 'exclude'
+	rows: IncludeRow[]
+	removed: Change<unknown>[]
+}
+
+/** One DNS record a tunnel hostname needs. */
+export interface DnsRow {
+	hostname: string
+	zone: string | null
+	change: Change<unknown> | undefined
+}
+
+/** One route to the tunnel or in the account. */
+export interface RouteRow {
+	network: string
+	comment: string
+	owner: 'ours' | string
+	change: Change<unknown> | undefined
+}
+
+/** What a table of a resource shows besides its rows: why it is not synced, warnings, refusals. */
+export interface ResourceNotes {
+	managed: boolean
+	warnings: string[]
+	refusals: string[]
 }
 
 /** The dashboard's data. */
@@ -46,11 +80,14 @@ export interface DashboardView {
 				liveVersion: number | null
 				rows: IngressRow[]
 				removed: Change<unknown>[]
+				/** The cloudflared connectors as read by that run; none connected: nothing is served. */
+				connectors: ConnectorSummary | undefined
 		  }
 		| undefined
-	include:
-		| { runId: number; policy: string; rows: IncludeRow[]; removed: Change<unknown>[] }
-		| undefined
+	/** One table per device profile tidegate manages. */
+	lists: ListTable[]
+	dns: ({ runId: number; target: string; rows: DnsRow[] } & ResourceNotes) | undefined
+	routes: ({ runId: number; rows: RouteRow[] } & ResourceNotes) | undefined
 	runs: Run[]
 	/** The newest run that changed something or was refused: the "last diff". */
 	lastDiff: Run | undefined
@@ -99,12 +136,18 @@ export async function dashboardView(deps: Deps): Promise<DashboardView> {
 	)
 	const resources = planned ? plans(planned) : []
 	const tunnel = resources.find((r): r is TunnelPlan => r.kind === 'tunnel')
-	const split = resources.find((r): r is SplitTunnelPlan => r.kind === 'split-tunnel')
+	const dns = resources.find((r): r is DnsPlan => r.kind === 'dns')
+	const routes = resources.find((r): r is RoutesPlan => r.kind === 'routes')
 	const applied = planned?.status === 'applied' || planned?.status === 'in_sync'
+	const runId = planned?.id ?? 0
 	return {
 		status,
-		ingress: tunnel && planned ? ingressTable(tunnel, planned.id, applied) : undefined,
-		include: split && planned ? includeTable(split, planned.id, applied) : undefined,
+		ingress: tunnel ? ingressTable(tunnel, runId, applied) : undefined,
+		lists: resources
+			.filter((r): r is SplitTunnelPlan => r.kind === 'split-tunnel')
+			.map((r) => listTable(r, runId, applied)),
+		dns: dns ? dnsTable(dns, runId, applied) : undefined,
+		routes: routes ? routesTable(routes, runId, applied) : undefined,
 		runs,
 		lastDiff: runs.find((r) => plans(r).some((p) => p.changes.length > 0 || p.refusals.length > 0)),
 		flux: {
@@ -131,6 +174,7 @@ function ingressTable(plan: TunnelPlan, runId: number, applied: boolean) {
 		runId,
 		tunnelId: plan.tunnelId,
 		liveVersion: plan.liveVersion,
+		connectors: plan.connectors,
 		rows: plan.document.ingress.map((rule, i) => ({
 			position: i,
 			hostname: rule.hostname ?? '*',
@@ -142,23 +186,84 @@ function ingressTable(plan: TunnelPlan, runId: number, applied: boolean) {
 	}
 }
 
-function includeTable(plan: SplitTunnelPlan, runId: number, applied: boolean) {
+function listTable(plan: SplitTunnelPlan, runId: number, applied: boolean): ListTable {
 	const pending = applied ? [] : plan.changes
 	const byKey = new Map(pending.map((c) => [c.key, c]))
 	const ours = new Set(plan.owned.map((e) => entryKey(e)))
 	return {
 		runId,
 		policy: plan.policy,
+		mode: plan.mode,
 		rows: plan.document.map((entry) => {
 			const key = entryKey(entry)
 			const description = entry.description ?? ''
 			return {
 				target: entry.address ?? entry.host ?? '?',
 				description,
-				owner: ours.has(key) ? 'ours' : (/ - ([^-]+)$/.exec(description)?.[1] ?? 'unlabelled'),
+				owner: ours.has(key) ? 'ours' : labelOwner(description),
 				change: byKey.get(key),
 			}
 		}),
 		removed: pending.filter((c) => c.action === 'remove'),
 	}
+}
+
+function dnsTable(plan: DnsPlan, runId: number, applied: boolean) {
+	const pending = applied ? [] : plan.changes
+	const byKey = new Map(pending.map((c) => [c.key, c]))
+	const names = [...new Set([...plan.owned.map((r) => r.name), ...Object.keys(plan.zones)])]
+	return {
+		runId,
+		target: plan.target,
+		...notes(plan),
+		rows: [
+			...names.map((hostname) => ({
+				hostname,
+				zone: plan.zones[hostname] ?? null,
+				change: byKey.get(hostname),
+			})),
+			...pending
+				.filter((c) => c.action === 'remove')
+				.map((c) => ({ hostname: c.key, zone: null, change: c })),
+		],
+	}
+}
+
+function routesTable(plan: RoutesPlan, runId: number, applied: boolean) {
+	const pending = applied ? [] : plan.changes
+	const changeOf = (network: string) =>
+		pending.find((c) => ((c.after ?? c.before) as RouteView | undefined)?.network === network)
+	return {
+		runId,
+		...notes(plan),
+		rows: [
+			...plan.owned.map((r) => ({
+				network: r.network,
+				comment: r.comment,
+				owner: 'ours',
+				change: changeOf(r.network),
+			})),
+			...plan.routedHere
+				.filter((network) => !plan.owned.some((r) => r.network === network))
+				.map((network) => ({
+					network,
+					comment: '',
+					owner: 'another owner',
+					change: undefined,
+				})),
+		],
+	}
+}
+
+function notes(plan: ResourcePlan): ResourceNotes {
+	return {
+		managed: plan.managed,
+		warnings: plan.warnings,
+		refusals: plan.refusals.map((r) => r.message),
+	}
+}
+
+/** The owner a label names (` - <owner>` at its end), for entries tidegate does not own. */
+function labelOwner(label: string): string {
+	return / - ([^-]+)$/.exec(label)?.[1] ?? 'unlabelled'
 }

@@ -30,6 +30,11 @@ export function healthOf(
 		warn.push('Syncing is suspended: changes are planned and recorded, nothing is written.')
 	}
 	for (const r of status.resources) {
+		if (r.connectors === 0) {
+			bad.push(
+				'No cloudflared connector is connected to the tunnel: nothing it routes is reachable.',
+			)
+		}
 		if (r.state === 'failing') {
 			bad.push(`Edge sync, ${r.kind}: ${r.detail}`)
 		} else if (r.state === 'drifted') {

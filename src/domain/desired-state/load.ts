@@ -110,6 +110,13 @@ export function loadDesiredState(text: string): Result<LoadedDesiredState, Diagn
 	if (!state) {
 		return err(located)
 	}
+	// Zones are known only when Cloudflare is read: keep the lines of what may be refused then.
+	for (const spec of [...(state.tunnel?.dns ?? []), ...(state.tunnel?.routes ?? [])]) {
+		const offset = yamlOffset(doc.contents, spec.at)
+		if (offset !== undefined) {
+			spec.line = lines.linePos(offset).line
+		}
+	}
 	return ok({ state, warnings: located })
 }
 
@@ -176,8 +183,22 @@ function checkSoundSections(data: unknown, issues: readonly z.core.$ZodIssue[]):
 	return reparsed.success ? validateDesiredState(reparsed.data).diagnostics : []
 }
 
-function toDiagnostics(issue: z.core.$ZodIssue, keyed: WeakSet<Diagnostic>): Diagnostic[] {
-	const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
+function toDiagnostics(
+	issue: z.core.$ZodIssue,
+	keyed: WeakSet<Diagnostic>,
+	prefix: (string | number)[] = [],
+): Diagnostic[] {
+	const path = [...prefix, ...issue.path.filter((p): p is string | number => typeof p !== 'symbol')]
+	if (issue.code === 'invalid_union') {
+		// `splitTunnel` is one profile or a list: report the branch whose shape was written.
+		const written = issue.errors.find(
+			(branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0),
+		)
+		if (written) {
+			return written.flatMap((nested) => toDiagnostics(nested, keyed, path))
+		}
+		return [error(path, 'must be one device profile (a mapping) or a list of them')]
+	}
 	if (issue.code === 'unrecognized_keys') {
 		return issue.keys.map((key) => {
 			const d = error([...path, key], `unknown key "${key}"${suggestion(key)}`)
@@ -290,7 +311,6 @@ const KNOWN_MISSPELLINGS: Record<string, string> = {
 	origin_request: 'originRequest',
 	'warp-routing': 'warpRouting',
 	warp_routing: 'warpRouting',
-	exclude: 'include (tidegate manages include mode only)',
 	kind: 'kinds',
 	namespace: 'namespaces',
 	fluxPath: 'fluxPaths',

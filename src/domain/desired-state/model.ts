@@ -19,13 +19,40 @@ export interface IngressRule {
 	originRequest?: OriginRequest
 }
 
-/** One split-tunnel include entry as it is sent to Cloudflare (description carries the owner suffix). */
-export interface IncludeEntry {
+/**
+ * One entry of a split-tunnel list (include or exclude) that tidegate owns, as it is sent to
+ * Cloudflare (the description carries the owner suffix) plus tidegate-only flags.
+ */
+export interface OwnedEntry {
 	address?: string
 	host?: string
 	description: string
 	/** tidegate-only: never removed by automation. Not sent to Cloudflare. */
 	protected: boolean
+	/** tidegate-only: take over a live entry at the same address or host written by someone else. */
+	adopt: boolean
+	/** tidegate-only: false when the CIDR reaches its network through something else than tunnel.routes. */
+	tunnelRoute: boolean
+}
+
+/** The proxied CNAME an ingress hostname needs (`<hostname>` → `<tunnelId>.cfargotunnel.com`). */
+export interface DnsRecordSpec {
+	hostname: string
+	/** Take over an existing record of this name that tidegate did not create. */
+	adopt: boolean
+	/** Where the rule is written, for messages found only when the zones are read. */
+	at: YamlPath
+	line?: number
+}
+
+/** A private-network route from a CIDR to the tunnel (the comment carries the owner suffix). */
+export interface RouteSpec {
+	network: string
+	comment: string
+	virtualNetworkId?: string
+	adopt: boolean
+	at: YamlPath
+	line?: number
 }
 
 /** The tunnel section, normalised: `ingress` ends with the catch-all rule. */
@@ -35,13 +62,21 @@ export interface TunnelState {
 	warpRouting?: boolean
 	originRequest?: OriginRequest
 	ingress: IngressRule[]
+	/** One record per distinct hostname whose rule keeps `dns` on. */
+	dns: DnsRecordSpec[]
+	/** Absent when tidegate.yaml does not manage routes (`tunnel.routes` not written). */
+	routes?: RouteSpec[]
 }
 
-/** The split-tunnel section, normalised. */
+/** One device profile's split-tunnel list, normalised. */
 export interface SplitTunnelState {
 	accountId: string
 	policy: string
-	include: IncludeEntry[]
+	/** The profile's mode as tidegate.yaml states it; a live profile in the other mode is refused. */
+	mode: 'include' | 'exclude'
+	entries: OwnedEntry[]
+	/** Where the profile is written (`splitTunnel` or `splitTunnel[i]`). */
+	at: YamlPath
 }
 
 /** `tidegate.yaml` after validation and normalisation: what tidegate makes true. */
@@ -49,7 +84,8 @@ export interface DesiredState {
 	version: 1
 	owner: string
 	tunnel?: TunnelState
-	splitTunnel?: SplitTunnelState
+	/** Every device profile tidegate manages (`splitTunnel` may be one profile or a list). */
+	splitTunnels: SplitTunnelState[]
 	egress: NonNullable<RawDesiredState['egress']>
 	sync: RawDesiredState['sync']
 	ownership?: OwnershipConfig
@@ -58,11 +94,17 @@ export interface DesiredState {
 /** The `ownership` section with defaults: what the pre-flight check enforces (docs/preflight.md). */
 export type OwnershipConfig = NonNullable<RawDesiredState['ownership']>
 
-/** Cloudflare's limit on a split-tunnel description. */
+/** Cloudflare's limit on a split-tunnel description, a route comment and a DNS record comment. */
 export const MAX_DESCRIPTION = 100
 
-/** The suffix that marks a split-tunnel entry as tidegate's: ` - <owner>`. */
+/** The suffix that marks a split-tunnel entry, a route or a DNS record as tidegate's: ` - <owner>`. */
 export const ownerSuffix = (owner: string): string => ` - ${owner}`
+
+/** The comment tidegate writes on the DNS records it creates (ownership is the suffix). */
+export const dnsComment = (owner: string): string => `tidegate ingress${ownerSuffix(owner)}`
+
+/** The comment of a route written without one. */
+export const DEFAULT_ROUTE_COMMENT = 'tidegate route'
 
 /** Applies every cross-field rule; returns the normalised state only when there is no error. */
 export function validateDesiredState(raw: RawDesiredState): {
@@ -70,8 +112,11 @@ export function validateDesiredState(raw: RawDesiredState): {
 	diagnostics: Diagnostic[]
 } {
 	const diagnostics: Diagnostic[] = []
-	const tunnel = raw.tunnel && normaliseTunnel(raw.tunnel, diagnostics)
-	const splitTunnel = raw.splitTunnel && normaliseSplitTunnel(raw, raw.splitTunnel, diagnostics)
+	const tunnel = raw.tunnel && normaliseTunnel(raw.tunnel, raw.owner, diagnostics)
+	const splitTunnels = normaliseSplitTunnels(raw, diagnostics)
+	if (tunnel) {
+		checkRouteCoverage(tunnel, splitTunnels, diagnostics)
+	}
 	const egress = raw.egress ?? { targets: [], expect: [], checkIngressTargets: false }
 	checkEgress(egress, diagnostics)
 	if (raw.ownership) {
@@ -80,12 +125,15 @@ export function validateDesiredState(raw: RawDesiredState): {
 	if (diagnostics.some((d) => d.severity === 'error')) {
 		return { diagnostics }
 	}
-	const state: DesiredState = { version: 1, owner: raw.owner, egress, sync: raw.sync }
+	const state: DesiredState = {
+		version: 1,
+		owner: raw.owner,
+		splitTunnels,
+		egress,
+		sync: raw.sync,
+	}
 	if (tunnel) {
 		state.tunnel = tunnel
-	}
-	if (splitTunnel) {
-		state.splitTunnel = splitTunnel
 	}
 	if (raw.ownership) {
 		state.ownership = raw.ownership
@@ -95,8 +143,10 @@ export function validateDesiredState(raw: RawDesiredState): {
 
 function normaliseTunnel(
 	raw: NonNullable<RawDesiredState['tunnel']>,
+	owner: string,
 	out: Diagnostic[],
 ): TunnelState {
+	const dns = new Map<string, DnsRecordSpec>()
 	const rules: IngressRule[] = []
 	const seen: { rule: IngressRule; index: number }[] = []
 	raw.ingress.forEach((written, index) => {
@@ -169,6 +219,16 @@ function normaliseTunnel(
 			seen.push({ rule, index })
 		}
 		rules.push(rule)
+		if (written.dns && hostname !== undefined && !dns.has(hostname)) {
+			dns.set(hostname, { hostname, adopt: written.adopt, at })
+		} else if (written.adopt && (!written.dns || hostname === undefined)) {
+			out.push(
+				warning(
+					[...at, 'adopt'],
+					'adopt has no effect here: it takes over the DNS record of the hostname, and this rule manages none',
+				),
+			)
+		}
 	})
 	const catchAll = parseService(raw.catchAll)
 	if (!catchAll.ok) {
@@ -179,6 +239,18 @@ function normaliseTunnel(
 		accountId: raw.accountId,
 		tunnelId: raw.tunnelId,
 		ingress: rules,
+		dns: [...dns.values()],
+	}
+	if (raw.routes) {
+		tunnel.routes = normaliseRoutes(raw.routes, owner, out)
+		if (tunnel.routes.length > 0 && raw.warpRouting !== true) {
+			out.push(
+				error(
+					raw.warpRouting === undefined ? ['tunnel', 'routes'] : ['tunnel', 'warpRouting'],
+					'private-network routes need warpRouting: true on the tunnel, or cloudflared drops the traffic WARP sends it',
+				),
+			)
+		}
 	}
 	if (raw.warpRouting !== undefined) {
 		tunnel.warpRouting = raw.warpRouting
@@ -493,70 +565,214 @@ export function checkPathRegex(path: string): PathRegex {
 	return { ok: true, anchored, alternation }
 }
 
-function normaliseSplitTunnel(
-	raw: RawDesiredState,
-	section: NonNullable<RawDesiredState['splitTunnel']>,
+type RawProfile = Exclude<NonNullable<RawDesiredState['splitTunnel']>, unknown[]>
+
+/** `splitTunnel` as one profile or a list of them; a profile appears once. */
+function normaliseSplitTunnels(raw: RawDesiredState, out: Diagnostic[]): SplitTunnelState[] {
+	if (raw.splitTunnel === undefined) {
+		return []
+	}
+	const listed = Array.isArray(raw.splitTunnel)
+	const profiles: RawProfile[] = listed
+		? (raw.splitTunnel as RawProfile[])
+		: [raw.splitTunnel as RawProfile]
+	const seen = new Map<string, number>()
+	return profiles.map((profile, index) => {
+		const at: YamlPath = listed ? ['splitTunnel', index] : ['splitTunnel']
+		const id = `${profile.accountId}/${profile.policy}`
+		const first = seen.get(id)
+		if (first !== undefined) {
+			out.push(
+				error(
+					[...at, 'policy'],
+					`device profile ${profile.policy} of account ${profile.accountId} is already splitTunnel[${first}]`,
+				),
+			)
+		}
+		seen.set(id, index)
+		return normaliseProfile(raw.owner, profile, at, out)
+	})
+}
+
+function normaliseProfile(
+	owner: string,
+	section: RawProfile,
+	at: YamlPath,
 	out: Diagnostic[],
 ): SplitTunnelState {
-	const suffix = ownerSuffix(raw.owner)
-	const include: IncludeEntry[] = []
+	const mode = section.exclude === undefined ? 'include' : 'exclude'
+	const written = section[mode] ?? []
+	const suffix = ownerSuffix(owner)
+	const entries: OwnedEntry[] = []
 	const networks: { cidr: Cidr; index: number }[] = []
 	const hosts = new Map<string, number>()
-	section.include.forEach((written, index) => {
-		const at: YamlPath = ['splitTunnel', 'include', index]
-		const entry: IncludeEntry = {
-			description: written.description + suffix,
-			protected: written.protected,
+	written.forEach((item, index) => {
+		const here: YamlPath = [...at, mode, index]
+		const entry: OwnedEntry = {
+			description: item.description + suffix,
+			protected: item.protected,
+			adopt: item.adopt,
+			tunnelRoute: item.tunnelRoute,
 		}
-		if (written.address !== undefined) {
-			const cidr = parseCidr(written.address)
+		if (item.address !== undefined) {
+			const cidr = parseCidr(item.address)
 			if (cidr.ok) {
 				entry.address = cidr.value.text
-				for (const other of networks) {
-					const here = cidr.value.text
-					const there = `include[${other.index}] (${other.cidr.text})`
-					if (other.cidr.text === here) {
-						out.push(
-							error([...at, 'address'], `duplicate: ${here} is already include[${other.index}]`),
-						)
-					} else if (cidrContains(other.cidr, cidr.value)) {
-						out.push(error([...at, 'address'], `${here} lies inside ${there}; keep one of them`))
-					} else if (cidrContains(cidr.value, other.cidr)) {
-						out.push(error([...at, 'address'], `${here} contains ${there}; keep one of them`))
-					}
+				for (const clash of overlapProblems(cidr.value, networks, mode)) {
+					out.push(error([...here, 'address'], clash))
 				}
 				networks.push({ cidr: cidr.value, index })
 			} else {
-				out.push(error([...at, 'address'], cidr.error))
+				out.push(error([...here, 'address'], cidr.error))
 			}
 		}
-		if (written.host !== undefined) {
-			const host = parseHostname(written.host)
+		if (item.host !== undefined) {
+			const host = parseHostname(item.host)
 			if (host.ok) {
 				entry.host = host.value.name
 				const first = hosts.get(host.value.name)
 				if (first !== undefined) {
 					out.push(
-						error([...at, 'host'], `duplicate: ${host.value.name} is already include[${first}]`),
+						error([...here, 'host'], `duplicate: ${host.value.name} is already ${mode}[${first}]`),
 					)
 				} else {
 					hosts.set(host.value.name, index)
 				}
 			} else {
-				out.push(error([...at, 'host'], host.error))
+				out.push(error([...here, 'host'], host.error))
 			}
 		}
-		if (entry.description.length > MAX_DESCRIPTION) {
+		const long = descriptionTooLong('description', entry.description, suffix)
+		if (long) {
+			out.push(error([...here, 'description'], long))
+		}
+		entries.push(entry)
+	})
+	return { accountId: section.accountId, policy: section.policy, mode, entries, at }
+}
+
+/** Every earlier network of one list that `cidr` repeats or overlaps; `where` names the list. */
+function overlapProblems(
+	cidr: Cidr,
+	networks: { cidr: Cidr; index: number }[],
+	where: string,
+): string[] {
+	return networks.flatMap((other) => {
+		const there = `${where}[${other.index}] (${other.cidr.text})`
+		if (other.cidr.text === cidr.text) {
+			return [`duplicate: ${cidr.text} is already ${where}[${other.index}]`]
+		}
+		if (cidrContains(other.cidr, cidr)) {
+			return [`${cidr.text} lies inside ${there}; keep one of them`]
+		}
+		if (cidrContains(cidr, other.cidr)) {
+			return [`${cidr.text} contains ${there}; keep one of them`]
+		}
+		return []
+	})
+}
+
+function descriptionTooLong(noun: string, text: string, suffix: string): string | undefined {
+	return text.length > MAX_DESCRIPTION
+		? `${noun} is ${text.length} characters once the ownership suffix "${suffix}" is added; Cloudflare allows ${MAX_DESCRIPTION} (shorten it by ${text.length - MAX_DESCRIPTION})`
+		: undefined
+}
+
+function normaliseRoutes(
+	raw: NonNullable<NonNullable<RawDesiredState['tunnel']>['routes']>,
+	owner: string,
+	out: Diagnostic[],
+): RouteSpec[] {
+	const suffix = ownerSuffix(owner)
+	const byNetwork = new Map<string, { cidr: Cidr; index: number }[]>()
+	const routes: RouteSpec[] = []
+	raw.forEach((written, index) => {
+		const at: YamlPath = ['tunnel', 'routes', index]
+		const cidr = parseCidr(written.network)
+		if (!cidr.ok) {
+			out.push(error([...at, 'network'], cidr.error))
+			return
+		}
+		// A network is routed once per virtual network; overlapping routes in one are ambiguous.
+		const vnet = written.virtualNetworkId ?? 'default'
+		const others = byNetwork.get(vnet) ?? []
+		for (const clash of overlapProblems(cidr.value, others, 'routes')) {
+			out.push(error([...at, 'network'], clash))
+		}
+		others.push({ cidr: cidr.value, index })
+		byNetwork.set(vnet, others)
+		const comment = (written.comment ?? DEFAULT_ROUTE_COMMENT) + suffix
+		const long = descriptionTooLong('comment', comment, suffix)
+		if (long) {
+			out.push(error([...at, 'comment'], long))
+		}
+		routes.push({
+			network: cidr.value.text,
+			comment,
+			...(written.virtualNetworkId !== undefined && { virtualNetworkId: written.virtualNetworkId }),
+			adopt: written.adopt,
+			at,
+		})
+	})
+	return routes
+}
+
+/**
+ * WARP only sends traffic into the tunnel for networks that both a route and the split-tunnel
+ * list let through: an owned include CIDR without a route is unreachable (error), a route no
+ * include entry covers never sees traffic (warning), and so does one an exclude entry covers.
+ */
+function checkRouteCoverage(
+	tunnel: TunnelState,
+	profiles: SplitTunnelState[],
+	out: Diagnostic[],
+): void {
+	if (!tunnel.routes) {
+		return
+	}
+	const routes = tunnel.routes.flatMap((r) => {
+		const cidr = parseCidr(r.network)
+		return cidr.ok ? [{ route: r, cidr: cidr.value }] : []
+	})
+	const sameAccount = profiles.filter((p) => p.accountId === tunnel.accountId)
+	for (const profile of sameAccount.filter((p) => p.mode === 'include')) {
+		profile.entries.forEach((entry, index) => {
+			const cidr = entry.address === undefined ? undefined : parseCidr(entry.address)
+			if (!cidr?.ok || !entry.tunnelRoute) {
+				return
+			}
+			if (!routes.some((r) => cidrContains(r.cidr, cidr.value))) {
+				out.push(
+					error(
+						[...profile.at, 'include', index, 'address'],
+						`${cidr.value.text} has no route in tunnel.routes: WARP sends this traffic to Cloudflare, which then has nowhere to deliver it. Add "- network: ${cidr.value.text}" under tunnel.routes, or set tunnelRoute: false if another tunnel or connector routes it`,
+					),
+				)
+			}
+		})
+	}
+	for (const { route, cidr } of routes) {
+		const lists = sameAccount.map((p) => ({
+			mode: p.mode,
+			cidrs: p.entries.flatMap((e) => {
+				const c = e.address === undefined ? undefined : parseCidr(e.address)
+				return c?.ok ? [c.value] : []
+			}),
+		}))
+		const unreachable = lists.some((l) =>
+			l.mode === 'include'
+				? !l.cidrs.some((c) => cidrContains(c, cidr) || cidrContains(cidr, c))
+				: l.cidrs.some((c) => cidrContains(c, cidr)),
+		)
+		if (unreachable) {
 			out.push(
-				error(
-					[...at, 'description'],
-					`description is ${entry.description.length} characters once the ownership suffix "${suffix}" is added; Cloudflare allows ${MAX_DESCRIPTION} (shorten it by ${entry.description.length - MAX_DESCRIPTION})`,
+				warning(
+					[...route.at, 'network'],
+					`WARP never sends traffic for ${cidr.text} into the tunnel: the split-tunnel list of this account ${lists.some((l) => l.mode === 'include') ? 'includes no entry covering it' : 'excludes it'}`,
 				),
 			)
 		}
-		include.push(entry)
-	})
-	return { accountId: section.accountId, policy: section.policy, include }
+	}
 }
 
 function checkEgress(egress: DesiredState['egress'], out: Diagnostic[]): void {

@@ -1,6 +1,7 @@
 /**
- * @module The shape of `tidegate.yaml` (DESIGN.md "Desired state"). Structural rules only;
- * the cross-field rules (shadowing, overlaps, ownership suffix length) live in desired-state.ts.
+ * @module The shape of `tidegate.yaml` (docs/desired-state.md). Structural rules only; the
+ * cross-field rules (shadowing, overlaps, routes covering the include list, ownership suffix
+ * length) live in model.ts.
  */
 import { z } from 'zod'
 
@@ -48,18 +49,56 @@ const ingressRuleSchema = z.strictObject({
 	path: z.string().min(1).optional(),
 	service: z.string().min(1),
 	originRequest: originRequestSchema.optional(),
+	/** Keep the hostname's DNS record in sync (a proxied CNAME to the tunnel); false: managed elsewhere. */
+	dns: z.boolean().default(true),
+	/** Take over an existing DNS record of this hostname that tidegate did not create. */
+	adopt: z.boolean().default(false),
 })
 
-const includeEntrySchema = z
+const listEntrySchema = z
 	.strictObject({
 		address: z.string().optional(),
 		host: z.string().optional(),
 		description: z.string().min(1),
 		protected: z.boolean().default(false),
+		/** Take over a live entry with the same address or host and another team's description. */
+		adopt: z.boolean().default(false),
+		/** false: this CIDR reaches its network through something other than tunnel.routes. */
+		tunnelRoute: z.boolean().default(true),
 	})
 	.refine((e) => (e.address === undefined) !== (e.host === undefined), {
-		message: 'an include entry needs exactly one of address (a CIDR) or host (a domain)',
+		message: 'an entry needs exactly one of address (a CIDR) or host (a domain)',
 	})
+
+const policySchema = z
+	.string()
+	.regex(
+		/^(default|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+		'must be "default" or the id (a lowercase UUID) of a custom device-profile policy',
+	)
+	.default('default')
+
+/** One device profile's split-tunnel list: `include` (include mode) or `exclude` (exclude mode). */
+const splitTunnelProfileSchema = z
+	.strictObject({
+		accountId,
+		policy: policySchema,
+		include: z.array(listEntrySchema).min(1, 'must list at least one entry').optional(),
+		exclude: z.array(listEntrySchema).min(1, 'must list at least one entry').optional(),
+	})
+	.refine((p) => (p.include === undefined) !== (p.exclude === undefined), {
+		message:
+			'needs exactly one of include (the profile is in include mode) or exclude (exclude mode)',
+	})
+
+const routeSchema = z.strictObject({
+	/** The private network, a CIDR. */
+	network: z.string().min(1),
+	comment: z.string().min(1).optional(),
+	virtualNetworkId: uuid.optional(),
+	/** Take over an existing route of this network that tidegate did not create. */
+	adopt: z.boolean().default(false),
+})
 
 const probeSchema = z.enum(['tcp', 'tls', 'postgres', 'http'])
 
@@ -139,20 +178,13 @@ export const desiredStateSchema = z.strictObject({
 			originRequest: originRequestSchema.optional(),
 			ingress: z.array(ingressRuleSchema).default([]),
 			catchAll: z.string().min(1).default('http_status:404'),
+			/** Private-network routes to this tunnel; absent: tidegate does not manage routes. */
+			routes: z.array(routeSchema).optional(),
 		})
 		.optional(),
+	/** One device profile, or several (a list). */
 	splitTunnel: z
-		.strictObject({
-			accountId,
-			policy: z
-				.string()
-				.regex(
-					/^(default|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
-					'must be "default" or the id (a lowercase UUID) of a custom device-profile policy',
-				)
-				.default('default'),
-			include: z.array(includeEntrySchema).min(1, 'must list at least one entry'),
-		})
+		.union([splitTunnelProfileSchema, z.array(splitTunnelProfileSchema).min(1)])
 		.optional(),
 	egress: z
 		.strictObject({

@@ -2,6 +2,9 @@
  * @module A plan as text for people: the CLI diff, run records and commit-status summaries.
  */
 import type { IngressRule } from '../desired-state/model.ts'
+import type { DnsRecordView } from './kinds/dns.ts'
+import type { RouteView } from './kinds/routes.ts'
+import { keyText } from './kinds/split-tunnel.ts'
 import { type Change, type ChangeCause, isPlan, type Plan, type ResourcePlan } from './plan.ts'
 import type { SplitTunnelEntry } from './state.ts'
 
@@ -13,7 +16,7 @@ export const CAUSE_TEXT: Record<ChangeCause, string> = {
 	'first-sync': 'first sync',
 }
 
-const MARK = { add: '+', remove: '-', update: '~', reorder: '↕' } as const
+const MARK = { add: '+', remove: '-', update: '~', reorder: '↕', adopt: '⇐' } as const
 
 /** Rendering choices; `causes: false` where no applied history is known (the CLI). */
 export interface RenderOptions {
@@ -64,16 +67,47 @@ function renderResource(resource: ResourcePlan, causes: boolean): string {
 }
 
 function heading(resource: ResourcePlan): string {
-	if (resource.kind === 'tunnel') {
-		const version = resource.liveVersion === null ? '' : `, live version ${resource.liveVersion}`
-		return `tunnel ${resource.tunnelId} ingress (${resource.document.ingress.length} rules incl. catch-all${version})`
+	// Counts of a list that could not be read would be made up: say so instead.
+	const unread = resource.refusals.some((r) => r.rail === 'unreadable')
+		? ' (not read, so nothing is known of it)'
+		: undefined
+	switch (resource.kind) {
+		case 'tunnel': {
+			const version = resource.liveVersion === null ? '' : `, live version ${resource.liveVersion}`
+			const connectors =
+				resource.connectors === undefined
+					? ''
+					: resource.connectors.count === 0
+						? ', NO cloudflared connected'
+						: `, ${resource.connectors.count} connector${resource.connectors.count === 1 ? '' : 's'}`
+			return `tunnel ${resource.tunnelId} ingress (${resource.document.ingress.length} rules incl. catch-all${version}${connectors})`
+		}
+		case 'split-tunnel': {
+			const owned = resource.document.length - resource.foreignCount
+			const profile =
+				resource.policy === 'default' ? 'default profile' : `profile ${resource.policy}`
+			return `split tunnel ${resource.mode}, ${profile}${unread ?? ` (${owned} ours, ${resource.foreignCount} other teams' kept as they are)`}`
+		}
+		case 'dns':
+			return `DNS records → ${resource.target}${unread ?? ` (${resource.owned.length} ours, ${resource.foreign.length} others at the same names left alone)`}`
+		case 'routes':
+			return unread
+				? `private-network routes → tunnel ${resource.tunnelId}${unread}`
+				: resource.managed
+					? `private-network routes → tunnel ${resource.tunnelId} (${resource.owned.length} ours, ${resource.foreign.length} others in the account left alone)`
+					: `private-network routes → tunnel ${resource.tunnelId} (not managed by tidegate.yaml: checked only)`
 	}
-	const owned = resource.document.length - resource.foreignCount
-	return `split tunnel include, ${resource.policy === 'default' ? 'default profile' : `profile ${resource.policy}`} (${owned} ours, ${resource.foreignCount} other teams' kept as they are)`
+}
+
+const LABELS: Record<ResourcePlan['kind'], string> = {
+	tunnel: 'tunnel',
+	'split-tunnel': 'split tunnel',
+	dns: 'DNS',
+	routes: 'routes',
 }
 
 function resourceLabel(resource: ResourcePlan): string {
-	return resource.kind === 'tunnel' ? 'tunnel' : 'split tunnel'
+	return LABELS[resource.kind]
 }
 
 function countText(changes: Change<unknown>[]): string {
@@ -81,35 +115,73 @@ function countText(changes: Change<unknown>[]): string {
 	for (const c of changes) {
 		counts.set(c.action, (counts.get(c.action) ?? 0) + 1)
 	}
-	const words = { add: 'added', update: 'updated', remove: 'removed', reorder: 'moved' } as const
-	return (['add', 'update', 'remove', 'reorder'] as const)
+	const words = {
+		add: 'added',
+		update: 'updated',
+		remove: 'removed',
+		reorder: 'moved',
+		adopt: 'adopted',
+	} as const
+	return (['add', 'update', 'adopt', 'remove', 'reorder'] as const)
 		.filter((a) => counts.has(a))
 		.map((a) => `${counts.get(a)} ${words[a]}`)
 		.join(', ')
 }
 
 function describe(resource: ResourcePlan, change: Change<unknown>): string {
-	if (resource.kind === 'tunnel') {
-		if (change.action === 'reorder') {
-			return `${change.key} moves from position ${change.from} to ${change.to}`
+	switch (resource.kind) {
+		case 'tunnel':
+			return describeRule(change)
+		case 'split-tunnel':
+			return describeEntry(change)
+		case 'dns': {
+			const before = change.before as DnsRecordView | undefined
+			const after = change.after as DnsRecordView | undefined
+			const text = (r: DnsRecordView | undefined) =>
+				r ? `${r.type} ${r.content}${r.proxied ? ' (proxied)' : ''}` : '(none)'
+			return change.action === 'add' || change.action === 'remove'
+				? `${change.key} ${text(after ?? before)}`
+				: `${change.key}: ${text(before)} → ${text(after)}`
 		}
-		if (change.key === 'originRequest' || change.key === 'warp-routing') {
-			return `${change.key}: ${JSON.stringify(change.before ?? null)} → ${JSON.stringify(change.after ?? null)}`
+		case 'routes': {
+			const before = change.before as RouteView | undefined
+			const after = change.after as RouteView | undefined
+			const text = (r: RouteView | undefined) =>
+				r ? `→ tunnel ${r.tunnelId} "${r.comment ?? ''}"` : '(none)'
+			const network = (after ?? before)?.network ?? change.key
+			return change.action === 'add' || change.action === 'remove'
+				? `${network} ${text(after ?? before)}`
+				: `${network}: ${text(before)} → ${text(after)}`
 		}
-		const before = change.before as IngressRule | undefined
-		const after = change.after as IngressRule | undefined
-		if (change.action === 'add' && after) {
-			return `${change.key} → ${after.service}${after.originRequest ? ` ${JSON.stringify(after.originRequest)}` : ''}`
-		}
-		if (change.action === 'remove' && before) {
-			return `${change.key} → ${before.service}`
-		}
-		return `${change.key}: ${ruleText(before)} → ${ruleText(after)}`
 	}
-	const before = change.before as SplitTunnelEntry | undefined
-	const after = change.after as SplitTunnelEntry | undefined
-	const target = change.key.replace(/^(address|host):/, '')
-	if (change.action === 'update') {
+}
+
+function describeRule(change: Change<unknown>): string {
+	if (change.action === 'reorder') {
+		return `${change.key} moves from position ${change.from} to ${change.to}`
+	}
+	if (change.key === 'originRequest' || change.key === 'warp-routing') {
+		return `${change.key}: ${JSON.stringify(change.before ?? null)} → ${JSON.stringify(change.after ?? null)}`
+	}
+	const before = change.before as IngressRule | undefined
+	const after = change.after as IngressRule | undefined
+	if (change.action === 'add' && after) {
+		return `${change.key} → ${after.service}${after.originRequest ? ` ${JSON.stringify(after.originRequest)}` : ''}`
+	}
+	if (change.action === 'remove' && before) {
+		return `${change.key} → ${before.service}`
+	}
+	return `${change.key}: ${ruleText(before)} → ${ruleText(after)}`
+}
+
+function describeEntry(change: Change<unknown>): string {
+	const before = change.before as (SplitTunnelEntry & { protected?: boolean }) | undefined
+	const after = change.after as (SplitTunnelEntry & { protected?: boolean }) | undefined
+	const target = keyText(change.key)
+	if (change.action === 'update' || change.action === 'adopt') {
+		if (before?.protected !== undefined && before.description === after?.description) {
+			return `${target}: ${before.protected ? 'protected' : 'not protected'} → ${after?.protected ? 'protected' : 'not protected'}`
+		}
 		return `${target}: "${before?.description ?? ''}" → "${after?.description ?? ''}"`
 	}
 	return `${target} "${(after ?? before)?.description ?? ''}"`

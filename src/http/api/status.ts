@@ -26,11 +26,18 @@ const statusSchema = z
 		resources: z.array(
 			z.object({
 				resource: z.string(),
-				kind: z.enum(['tunnel', 'split-tunnel']),
+				kind: z.enum(['tunnel', 'split-tunnel', 'dns', 'routes']),
 				state: z.enum(['in_sync', 'drifted', 'failing', 'suspended']),
 				detail: z.string(),
 				pendingChanges: z.array(z.unknown()),
 				runId: z.number().int(),
+				managed: z.boolean().openapi({
+					description: 'false: only read (not in tidegate.yaml, or its token is not set)',
+				}),
+				warnings: z.array(z.string()),
+				connectors: z.number().int().nullable().openapi({
+					description: 'tunnel only: cloudflared connectors connected (0: nothing is served)',
+				}),
 			}),
 		),
 		cron: z.array(

@@ -4,7 +4,13 @@
  */
 
 import { raw } from 'hono/html'
-import type { DashboardView, IncludeRow, IngressRow } from '../../app/views/dashboard.ts'
+import type {
+	DashboardView,
+	IncludeRow,
+	IngressRow,
+	ListTable,
+	ResourceNotes,
+} from '../../app/views/dashboard.ts'
 import type { HealthState } from '../../app/views/health.ts'
 import type { Change } from '../../domain/edge/plan.ts'
 import { CAUSE_TEXT } from '../../domain/edge/render-plan.ts'
@@ -19,6 +25,7 @@ const ACTION: Record<Change<unknown>['action'], string> = {
 	update: 'will be updated',
 	remove: 'will be removed',
 	reorder: 'will move',
+	adopt: 'will be taken over',
 }
 
 /** A state's CSS class (colour) and mark (the same state in text). */
@@ -46,7 +53,12 @@ function IngressTable(props: { table: NonNullable<DashboardView['ingress']> }) {
 			<table>
 				<caption>
 					Tunnel {table.tunnelId}, live version {table.liveVersion ?? '?'}, from run {table.runId}.
-					First match wins; the catch-all is last.
+					First match wins; the catch-all is last.{' '}
+					{table.connectors === undefined
+						? ''
+						: table.connectors.count === 0
+							? '✗ No cloudflared connector is connected: nothing here is reachable.'
+							: `${table.connectors.count} cloudflared connector(s) connected.`}
 				</caption>
 				<thead>
 					<tr>
@@ -90,14 +102,14 @@ function IngressTable(props: { table: NonNullable<DashboardView['ingress']> }) {
 	)
 }
 
-function IncludeTable(props: { table: NonNullable<DashboardView['include']> }) {
+function IncludeTable(props: { table: ListTable }) {
 	const { table } = props
 	return (
 		<div class="scroll">
 			<table>
 				<caption>
 					{table.policy === 'default' ? 'Default device profile' : `Device profile ${table.policy}`}
-					, from run {table.runId}. Entries of other owners are never changed.
+					, {table.mode} mode, from run {table.runId}. Entries of other owners are never changed.
 				</caption>
 				<thead>
 					<tr>
@@ -140,6 +152,105 @@ function IncludeTable(props: { table: NonNullable<DashboardView['include']> }) {
 				</tbody>
 			</table>
 		</div>
+	)
+}
+
+/** Why a resource is not synced, and what its last plan warned about or refused. */
+function Notes(props: { notes: ResourceNotes }) {
+	const { notes } = props
+	return (
+		<>
+			{notes.refusals.map((message) => (
+				<p class="bad">✗ refused: {message}</p>
+			))}
+			{notes.warnings.map((message) => (
+				<p class="warn">! {message}</p>
+			))}
+		</>
+	)
+}
+
+function DnsTable(props: { table: NonNullable<DashboardView['dns']> }) {
+	const { table } = props
+	return (
+		<>
+			<Notes notes={table} />
+			<div class="scroll">
+				<table>
+					<caption>
+						Proxied CNAME records to <code>{table.target}</code>, from run {table.runId}. Records
+						tidegate did not create are never changed.
+					</caption>
+					<thead>
+						<tr>
+							<th scope="col">Hostname</th>
+							<th scope="col">Zone</th>
+							<th scope="col">State</th>
+						</tr>
+					</thead>
+					<tbody>
+						{table.rows.map((row) => (
+							<tr class={row.change ? 'drift' : ''}>
+								<td>
+									<code>{row.hostname}</code>
+								</td>
+								<td>{row.zone ?? <span class="muted">—</span>}</td>
+								<td>
+									{table.managed ? (
+										<ChangeCell change={row.change} />
+									) : (
+										<span class="muted">not synced</span>
+									)}
+								</td>
+							</tr>
+						))}
+					</tbody>
+				</table>
+			</div>
+		</>
+	)
+}
+
+function RoutesTable(props: { table: NonNullable<DashboardView['routes']> }) {
+	const { table } = props
+	return (
+		<>
+			<Notes notes={table} />
+			<div class="scroll">
+				<table>
+					<caption>
+						Private networks routed to the tunnel, from run {table.runId}.{' '}
+						{table.managed
+							? 'Routes of other owners are never changed.'
+							: 'Not managed by tidegate.yaml (tunnel.routes): checked only.'}
+					</caption>
+					<thead>
+						<tr>
+							<th scope="col">Network</th>
+							<th scope="col">Comment</th>
+							<th scope="col">Owner</th>
+							<th scope="col">State</th>
+						</tr>
+					</thead>
+					<tbody>
+						{table.rows.map((row) => (
+							<tr class={row.change ? 'drift' : ''}>
+								<td>
+									<code>{row.network}</code>
+								</td>
+								<td>{row.comment}</td>
+								<td>
+									{row.owner === 'ours' ? 'tidegate' : <span class="muted">{row.owner}</span>}
+								</td>
+								<td>
+									<ChangeCell change={row.change} />
+								</td>
+							</tr>
+						))}
+					</tbody>
+				</table>
+			</div>
+		</>
 	)
 }
 
@@ -297,12 +408,26 @@ export function DashboardPage(props: {
 					)}
 				</section>
 
+				<section aria-labelledby="dns-heading">
+					<h2 id="dns-heading">DNS records</h2>
+					{view.dns ? <DnsTable table={view.dns} /> : <p class="muted">No DNS planned yet.</p>}
+				</section>
+
 				<section aria-labelledby="include-heading">
-					<h2 id="include-heading">Split-tunnel include list</h2>
-					{view.include ? (
-						<IncludeTable table={view.include} />
+					<h2 id="include-heading">Split-tunnel lists</h2>
+					{view.lists.length > 0 ? (
+						view.lists.map((table) => <IncludeTable table={table} />)
 					) : (
 						<p class="muted">No split tunnel planned yet.</p>
+					)}
+				</section>
+
+				<section aria-labelledby="routes-heading">
+					<h2 id="routes-heading">Private-network routes</h2>
+					{view.routes ? (
+						<RoutesTable table={view.routes} />
+					) : (
+						<p class="muted">No routes planned yet.</p>
 					)}
 				</section>
 

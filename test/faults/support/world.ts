@@ -395,7 +395,7 @@ export function expectLiveIs(edge: Edge, yaml: string, foreign = FOREIGN): void 
 	const state = loaded.value.state
 	const now = live(edge)
 	expect(now.ingress).toEqual(state.tunnel?.ingress)
-	const ours = (state.splitTunnel?.include ?? []).map((e) => ({
+	const ours = (state.splitTunnels[0]?.entries ?? []).map((e) => ({
 		...(e.address !== undefined && { address: e.address }),
 		...(e.host !== undefined && { host: e.host }),
 		description: e.description,
@@ -422,12 +422,20 @@ export async function expectConverged(edge: Edge, yaml: string, foreign = FOREIG
 	expect(edge.cloudflare.writes().length).toBe(writesBefore)
 }
 
+/** What a first sync of `desiredYaml()` writes: the tunnel, a DNS record per hostname, the list. */
+export const FIRST_SYNC_WRITES = [
+	'PUT tunnel 200',
+	'POST dns 200',
+	'POST dns 200',
+	'PUT split-tunnel 200',
+]
+
 /** The write requests Cloudflare received, as `METHOD resource status`. */
 export function writeLog(edge: Edge): string[] {
 	return edge.cloudflare
 		.writes()
 		.map(
 			(w) =>
-				`${w.method} ${w.path.includes('/cfd_tunnel/') ? 'tunnel' : 'split-tunnel'} ${w.status}`,
+				`${w.method} ${w.path.includes('/cfd_tunnel/') ? 'tunnel' : w.path.includes('/dns_records') ? 'dns' : w.path.includes('/teamnet/') ? 'routes' : 'split-tunnel'} ${w.status}`,
 		)
 }

@@ -415,20 +415,41 @@ describe('examples/tidegate.yaml', () => {
 				service: 'http://label-studio-ls-app.apps.svc.cluster.local:8085',
 			},
 			{
-				hostname: 'k3s.example.com',
-				service: 'https://kubernetes.default.svc:443',
-				originRequest: { noTLSVerify: true },
-			},
-			{
 				hostname: 'agent.example.com',
 				service: 'http://tidegate-agent.tidegate.svc.cluster.local:8787',
 			},
 			{ service: 'http_status:404' },
 		])
-		expect(state.splitTunnel?.include).toEqual([
-			{ address: '10.42.0.0/16', description: 'K8s Pod Network - oceanid', protected: false },
-			{ address: '10.43.0.0/16', description: 'K8s Service Network - oceanid', protected: true },
-			{ address: '192.168.2.0/24', description: 'Calypso GPU - oceanid', protected: false },
+		const entry = (address: string, description: string, flags = {}) => ({
+			address,
+			description: `${description} - oceanid`,
+			protected: false,
+			adopt: false,
+			tunnelRoute: true,
+			...flags,
+		})
+		expect(state.splitTunnels).toEqual([
+			{
+				accountId: '0123456789abcdef0123456789abcdef',
+				policy: 'default',
+				mode: 'include',
+				at: ['splitTunnel'],
+				entries: [
+					entry('10.42.0.0/16', 'K8s Pod Network'),
+					entry('10.43.0.0/16', 'K8s Service Network', { protected: true, adopt: true }),
+					entry('192.168.2.0/24', 'Calypso GPU'),
+				],
+			},
+		])
+		// Each public hostname gets its DNS record; kubectl goes over WARP through the routes.
+		expect(state.tunnel?.dns.map((d) => [d.hostname, d.line])).toEqual([
+			['label.example.com', 13],
+			['agent.example.com', 16],
+		])
+		expect(state.tunnel?.routes?.map((r) => [r.network, r.comment])).toEqual([
+			['10.42.0.0/16', 'K8s Pod Network - oceanid'],
+			['10.43.0.0/16', 'K8s Service Network - oceanid'],
+			['192.168.2.0/24', 'Calypso GPU - oceanid'],
 		])
 		expect(state.sync).toEqual({ drift: 'correct', maxDeletions: 5 })
 		expect(state.egress.targets).toEqual([
@@ -443,6 +464,7 @@ describe('defaults', () => {
 		expect(state).toEqual({
 			version: 1,
 			owner: 'oceanid',
+			splitTunnels: [],
 			egress: { targets: [], expect: [], checkIngressTargets: false },
 			sync: { drift: 'correct', maxDeletions: 5 },
 		})

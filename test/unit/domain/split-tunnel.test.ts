@@ -128,7 +128,7 @@ describe('CIDRs are sent in one canonical form', () => {
 	]
 	it.each(cases)('$written → $sent', ({ written, sent }) => {
 		const { state } = validState(includeDoc(...entry(written)))
-		expect(state.splitTunnel?.include[0]?.address).toBe(sent)
+		expect(state.splitTunnels[0]?.entries[0]?.address).toBe(sent)
 	})
 })
 
@@ -225,21 +225,41 @@ describe('include entries', () => {
 				'      description: Internal',
 			),
 		)
-		expect(state.splitTunnel).toEqual({
-			accountId: '0123456789abcdef0123456789abcdef',
-			policy: 'default',
-			include: [
-				{ address: '10.42.0.0/16', description: 'K8s Pod Network - oceanid', protected: false },
-				{ address: '10.43.0.0/16', description: 'K8s Service Network - oceanid', protected: true },
-				{ host: '*.internal.example.com', description: 'Internal - oceanid', protected: false },
-			],
-		})
+		const flags = { adopt: false, tunnelRoute: true }
+		expect(state.splitTunnels).toEqual([
+			{
+				accountId: '0123456789abcdef0123456789abcdef',
+				policy: 'default',
+				mode: 'include',
+				at: ['splitTunnel'],
+				entries: [
+					{
+						address: '10.42.0.0/16',
+						description: 'K8s Pod Network - oceanid',
+						protected: false,
+						...flags,
+					},
+					{
+						address: '10.43.0.0/16',
+						description: 'K8s Service Network - oceanid',
+						protected: true,
+						...flags,
+					},
+					{
+						host: '*.internal.example.com',
+						description: 'Internal - oceanid',
+						protected: false,
+						...flags,
+					},
+				],
+			},
+		])
 	})
 
 	// owner "oceanid" adds " - oceanid", 10 characters.
 	it('accept a description of exactly 100 characters with the suffix', () => {
 		const { state } = validState(includeDoc(...entry('10.0.0.0/8', 'd'.repeat(90))))
-		expect(state.splitTunnel?.include[0]?.description).toHaveLength(100)
+		expect(state.splitTunnels[0]?.entries[0]?.description).toHaveLength(100)
 	})
 
 	it('refuse a description of 101 characters with the suffix', () => {
@@ -257,14 +277,14 @@ describe('include entries', () => {
 				'      description: Both',
 			),
 			expected: [
-				'6:7 splitTunnel.include[0] an include entry needs exactly one of address (a CIDR) or host (a domain)',
+				'6:7 splitTunnel.include[0] an entry needs exactly one of address (a CIDR) or host (a domain)',
 			],
 		},
 		{
 			name: 'neither address nor host',
 			yaml: includeDoc('    - description: Nothing'),
 			expected: [
-				'6:7 splitTunnel.include[0] an include entry needs exactly one of address (a CIDR) or host (a domain)',
+				'6:7 splitTunnel.include[0] an entry needs exactly one of address (a CIDR) or host (a domain)',
 			],
 		},
 		{

@@ -1,37 +1,41 @@
 /**
- * Property-based tests of the planner (issue 9). Desired states are generated as tidegate.yaml
- * text and loaded with the real loader, so the planner only ever sees what production gives it;
- * live states mix tidegate's entries (current, stale, edited, duplicated) with other teams'
- * entries, Cloudflare's empty-string quirks and unknown fields.
+ * Property-based tests of the tunnel and split-tunnel planners (src/domain/edge/kinds/). Desired
+ * states are generated as tidegate.yaml text and loaded with the real loader, so the planners only
+ * ever see what production gives them; live states mix tidegate's entries (current, stale, edited,
+ * duplicated, or merely carrying its suffix) with other teams' entries, Cloudflare's empty-string
+ * quirks and unknown fields; tidegate's history is absent (first sync, the CLI) or recorded.
  *
- * 1. Applying a plan's document to the live state yields the desired state plus the untouched
- *    foreign entries, in their order.
- * 2. Planning twice (plan → apply the document → plan again) is a no-op.
- * 3. No plan ever removes a foreign entry, and no plan that may be applied removes a protected one.
+ * 1. The document keeps every entry tidegate does not own (by history), unchanged and in order,
+ *    unless tidegate.yaml adopts it; tidegate's own entries end up exactly as desired.
+ * 2. Planning twice (plan → apply the document → record → plan again) is a no-op.
+ * 3. No plan removes an entry tidegate never wrote, and none that may be applied removes a
+ *    protected one.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { loadDesiredState } from '../../../src/domain/desired-state/load.ts'
 import type { DesiredState, IngressRule } from '../../../src/domain/desired-state/model.ts'
 import {
+	type AppliedSplitTunnel,
 	entryKey,
-	type Plan,
-	type PlanInputs,
-	planEdge,
+	planSplitTunnel,
 	type SplitTunnelPlan,
+} from '../../../src/domain/edge/kinds/split-tunnel.ts'
+import {
+	type AppliedTunnel,
+	planTunnel,
 	type TunnelPlan,
-} from '../../../src/domain/edge/plan.ts'
+} from '../../../src/domain/edge/kinds/tunnel.ts'
+import { type Plan, planOf } from '../../../src/domain/edge/plan.ts'
+import { ownershipFrom } from '../../../src/domain/edge/resources.ts'
 import type {
-	AppliedSplitTunnel,
-	AppliedTunnel,
 	LiveSplitTunnel,
 	LiveTunnelConfig,
 	SplitTunnelEntry,
 } from '../../../src/domain/edge/state.ts'
 import { ok } from '../../../src/lib/result.ts'
+import { ACCOUNT, history, TUNNEL } from './support.ts'
 
-const ACCOUNT = '0123456789abcdef0123456789abcdef'
-const TUNNEL = '6ff4dfd7-2b77-4a4f-84d9-3241bea658dc'
 const OWNER = 'oceanid'
 const SUFFIX = ` - ${OWNER}`
 const RUNS = Number(process.env.FC_RUNS ?? 300)
@@ -44,6 +48,7 @@ interface WrittenEntry {
 	host?: string
 	description: string
 	protected: boolean
+	adopt: boolean
 }
 
 const ourAddress = fc.integer({ min: 0, max: 63 }).map((i) => `10.${40 + (i >> 4)}.${i & 15}.0/24`)
@@ -61,6 +66,10 @@ const writtenEntry: fc.Arbitrary<WrittenEntry> = fc
 		),
 		description,
 		protected: fc.boolean(),
+		adopt: fc.oneof(
+			{ weight: 4, arbitrary: fc.constant(false) },
+			{ weight: 1, arbitrary: fc.constant(true) },
+		),
 	})
 	.map(({ target, ...rest }) => ({ ...target, ...rest }))
 
@@ -91,7 +100,7 @@ const yamlOf = (ingress: { hostname: string; service: string }[], include: Writt
 	const entriesText = include
 		.map(
 			(e) =>
-				`    - ${e.address !== undefined ? `address: ${e.address}` : `host: ${e.host}`}\n      description: ${e.description}${e.protected ? '\n      protected: true' : ''}`,
+				`    - ${e.address !== undefined ? `address: ${e.address}` : `host: ${e.host}`}\n      description: ${e.description}${e.protected ? '\n      protected: true' : ''}${e.adopt ? '\n      adopt: true' : ''}\n      tunnelRoute: false`,
 		)
 		.join('\n')
 	return `version: 1
@@ -99,7 +108,7 @@ owner: ${OWNER}
 tunnel:
   accountId: ${ACCOUNT}
   tunnelId: ${TUNNEL}
-${rulesText}
+${rulesText.replaceAll('service:', 'dns: false\n      service:')}
 splitTunnel:
   accountId: ${ACCOUNT}
   include:
@@ -177,7 +186,7 @@ function liveTunnelFor(state: DesiredState): fc.Arbitrary<LiveTunnelConfig> {
 
 /** A live include list: foreign entries and ours (current, stale, edited, duplicated), interleaved. */
 function liveSplitFor(state: DesiredState): fc.Arbitrary<LiveSplitTunnel> {
-	const ours = (state.splitTunnel?.include ?? []).map(
+	const ours = (state.splitTunnels[0]?.entries ?? []).map(
 		(e): SplitTunnelEntry => ({
 			...(e.address !== undefined && { address: e.address }),
 			...(e.host !== undefined && { host: e.host }),
@@ -214,28 +223,32 @@ function liveSplitFor(state: DesiredState): fc.Arbitrary<LiveSplitTunnel> {
 			const all = [...o.flat(), ...s, ...f]
 			return fc.shuffledSubarray(all, { minLength: all.length })
 		})
-		.map((include) => ({ mode: 'include' as const, include, excludeCount: 0 }))
+		.map((entries) => ({ mode: 'include' as const, entries }))
 }
 
-/** What tidegate last applied: nothing, or a list of ours with random protected flags. */
+/**
+ * What tidegate last wrote: nothing (first sync, the CLI), or a subset of the live entries that
+ * carry its suffix (the others were added by someone else), with random protected flags.
+ */
 function appliedSplitFor(live: LiveSplitTunnel): fc.Arbitrary<AppliedSplitTunnel | undefined> {
 	// D1 records the desired entries of a run, so one entry per key.
 	const seen = new Set<string>()
-	const ours = live.include.filter((e) => {
+	const ours = live.entries.filter((e) => {
 		const fresh = isOurs(e) && !seen.has(entryKey(e))
 		seen.add(entryKey(e))
 		return fresh
 	})
 	return fc.option(
-		fc.tuple(...ours.map(() => fc.boolean())).map((flags) => ({
-			entries: ours.map((e, i) => ({
-				...(e.address !== undefined && { address: e.address }),
-				...(e.host !== undefined && { host: e.host }),
-				description: String(e.description),
-				protected: flags[i] ?? false,
+		fc.subarray(ours).chain((written) =>
+			fc.tuple(...written.map(() => fc.boolean())).map((flags) => ({
+				entries: written.map((e, i) => ({
+					...(e.address !== undefined && { address: e.address }),
+					...(e.host !== undefined && { host: e.host }),
+					description: String(e.description),
+					protected: flags[i] ?? false,
+				})),
 			})),
-			commitSha: 'a'.repeat(40),
-		})),
+		),
 		{ nil: undefined },
 	)
 }
@@ -259,12 +272,33 @@ function isOurs(entry: SplitTunnelEntry): boolean {
 	return typeof entry.description === 'string' && entry.description.endsWith(SUFFIX)
 }
 
-function inputs(
+/** Plans the tunnel and the split tunnel with the kind planners, as the engine would. */
+function planAll(
+	state: DesiredState,
 	live: { tunnel: LiveTunnelConfig; split: LiveSplitTunnel },
 	applied: { tunnel?: AppliedTunnel; splitTunnel?: AppliedSplitTunnel },
 	force: boolean,
-): PlanInputs {
-	return { live: { tunnel: ok(live.tunnel), splitTunnel: ok(live.split) }, applied, force }
+): Plan {
+	const rails = { maxDeletions: state.sync.maxDeletions, force }
+	const profile = state.splitTunnels[0]
+	const tunnel = state.tunnel
+	if (!profile || !tunnel) {
+		throw new Error('the generated state has a tunnel and a profile')
+	}
+	const ownership = ownershipFrom(
+		'split-tunnel',
+		state.owner,
+		applied.splitTunnel ? history('split', applied.splitTunnel) : undefined,
+	)
+	return planOf([
+		planTunnel(tunnel, ok(live.tunnel), applied.tunnel, rails),
+		planSplitTunnel(profile, ok(live.split), applied.splitTunnel, ownership, rails),
+	])
+}
+
+/** Keys tidegate owns by its history. */
+function written(applied: AppliedSplitTunnel | undefined): Set<string> {
+	return new Set((applied?.entries ?? []).map(entryKey))
 }
 
 function resources(plan: Plan): { tunnel: TunnelPlan; split: SplitTunnelPlan } {
@@ -282,22 +316,11 @@ function applyPlan(plan: Plan, live: { tunnel: LiveTunnelConfig; split: LiveSpli
 	return {
 		live: {
 			tunnel: { version: live.tunnel.version + 1, ingress: tunnel.document.ingress },
-			split: {
-				mode: 'include' as const,
-				include: structuredClone(split.document),
-				excludeCount: 0,
-			},
+			split: { mode: 'include' as const, entries: structuredClone(split.document) },
 		},
 		applied: {
-			tunnel: {
-				ingress: tunnel.document.ingress,
-				version: live.tunnel.version + 1,
-				commitSha: 'b'.repeat(40),
-			},
-			splitTunnel: {
-				entries: split.owned.map((e) => ({ ...e })),
-				commitSha: 'b'.repeat(40),
-			},
+			tunnel: { ingress: tunnel.document.ingress },
+			splitTunnel: { entries: split.owned.map((e) => ({ ...e })) },
 		},
 	}
 }
@@ -311,82 +334,92 @@ const render = (e: { address?: string; host?: string; description?: string }) =>
 // ---- properties ----------------------------------------------------------------------------
 
 describe('planner properties', () => {
-	it('applying the document yields the desired state plus the untouched foreign entries, in order', () => {
+	it('keeps every entry tidegate does not own, unchanged and in order, and makes its own as desired', () => {
 		fc.assert(
 			fc.property(scenario, ({ state, live, appliedSplit, force }) => {
-				const plan = planEdge(state, inputs(live, { splitTunnel: appliedSplit }, force))
+				const plan = planAll(state, live, { splitTunnel: appliedSplit }, force)
 				const { tunnel, split } = resources(plan)
 				// The tunnel is tidegate's alone: its document is exactly the desired ingress.
 				expect(tunnel.document.ingress).toEqual(state.tunnel?.ingress)
-				// Foreign entries: exactly as they were (unknown fields too), in their order.
-				const foreignBefore = live.split.include.filter((e) => !isOurs(e))
-				expect(split.document.filter((e) => !isOurs(e))).toEqual(foreignBefore)
-				// Ours: each desired entry exactly once, as desired — except that tidegate does not add
-				// an entry whose address another team already lists (it keeps its own if it has one).
-				const foreignKeys = new Set(foreignBefore.map(entryKey))
-				const liveOurKeys = new Set(live.split.include.filter(isOurs).map(entryKey))
-				const wanted = (state.splitTunnel?.include ?? []).filter(
-					(e) => !foreignKeys.has(entryKey(e)) || liveOurKeys.has(entryKey(e)),
+				const desired = state.splitTunnels[0]?.entries ?? []
+				const adopted = new Set(desired.filter((e) => e.adopt).map(entryKey))
+				const mine = written(appliedSplit)
+				// Not tidegate's and not adopted: other teams' entries stay exactly as they were; one that
+				// merely carries tidegate's suffix stays too, or (a second entry for an address tidegate
+				// keeps) its address stays listed.
+				const notMine = live.split.entries.filter(
+					(e) => !mine.has(entryKey(e)) && !adopted.has(entryKey(e)),
 				)
-				const oursAfter = split.document.filter(isOurs)
-				expect(oursAfter.map(entryKey).sort()).toEqual(wanted.map(entryKey).sort())
-				const byKey = new Map(oursAfter.map((e) => [entryKey(e), e]))
-				for (const entry of wanted) {
-					expect(byKey.get(entryKey(entry))).toEqual(render(entry))
+				for (const entry of notMine) {
+					const kept = isOurs(entry)
+						? split.document.some((d) => entryKey(d) === entryKey(entry))
+						: split.document.some((d) => JSON.stringify(d) === JSON.stringify(entry))
+					expect(kept).toBe(true)
 				}
-				// Every desired entry is routed, by tidegate's entry or by the other team's.
-				const routed = new Set(split.document.map(entryKey))
-				for (const entry of state.splitTunnel?.include ?? []) {
-					expect(routed.has(entryKey(entry))).toBe(true)
+				// Other teams' entries (without tidegate's suffix) keep their order.
+				const foreign = (list: SplitTunnelEntry[]) =>
+					list.filter((e) => !isOurs(e) && !adopted.has(entryKey(e)))
+				expect(foreign(split.document)).toEqual(foreign(live.split.entries))
+				// Every desired entry is in the list: tidegate's own, or someone else's it left alone.
+				const listed = new Set(split.document.map(entryKey))
+				for (const entry of desired) {
+					expect(listed.has(entryKey(entry))).toBe(true)
+				}
+				// tidegate's entries (recorded as owned) are exactly as desired.
+				for (const entry of split.owned) {
+					const wanted = desired.find((d) => entryKey(d) === entryKey(entry))
+					expect(wanted && render(wanted)).toEqual(render(entry))
 				}
 			}),
 			{ numRuns: RUNS },
 		)
 	})
 
-	it('planning twice is a no-op: plan → apply the document → plan again changes nothing', () => {
+	it('planning twice is a no-op: plan → apply the document → record → plan again changes nothing', () => {
 		fc.assert(
 			fc.property(scenario, ({ state, live, appliedSplit, force }) => {
-				const first = planEdge(state, inputs(live, { splitTunnel: appliedSplit }, force))
+				const first = planAll(state, live, { splitTunnel: appliedSplit }, force)
 				fc.pre(!first.refused)
 				const after = applyPlan(first, live)
-				const second = planEdge(state, inputs(after.live, after.applied, false))
+				const second = planAll(state, after.live, after.applied, false)
 				expect(second.refused).toBe(false)
 				expect(second.changeCount).toBe(0)
 				expect(second.inSync).toBe(true)
 				// And the document it would PUT is the one already there.
-				expect(resources(second).split.document).toEqual(after.live.split.include)
+				expect(resources(second).split.document).toEqual(after.live.split.entries)
 				expect(resources(second).tunnel.document.ingress).toEqual(after.live.tunnel.ingress)
 			}),
 			{ numRuns: RUNS },
 		)
 	})
 
-	it('never removes a foreign entry, and never lets a protected entry be removed', () => {
-		// Desired states drop entries tidegate applied (some protected), to tempt the planner.
+	it('never removes an entry tidegate did not write, and never lets a protected entry be removed', () => {
+		// Desired states drop entries tidegate wrote (some protected), to tempt the planner.
 		const tempting = scenario.chain((s) =>
-			fc.subarray(s.state.splitTunnel?.include ?? [], { minLength: 1 }).map((kept) => {
+			fc.subarray(s.state.splitTunnels[0]?.entries ?? [], { minLength: 1 }).map((kept) => {
 				const state: DesiredState = structuredClone(s.state)
-				if (state.splitTunnel) {
-					state.splitTunnel.include = kept
+				const profile = state.splitTunnels[0]
+				if (profile) {
+					profile.entries = kept
 				}
 				return { ...s, state }
 			}),
 		)
 		fc.assert(
 			fc.property(tempting, ({ state, live, appliedSplit, force }) => {
-				const plan = planEdge(state, inputs(live, { splitTunnel: appliedSplit }, force))
+				const plan = planAll(state, live, { splitTunnel: appliedSplit }, force)
 				const { split } = resources(plan)
+				const mine = written(appliedSplit)
 				const removed = split.changes.filter((c) => c.action === 'remove')
 				for (const change of removed) {
-					expect(change.before && isOurs(change.before)).toBe(true)
+					// Only tidegate's own, or a second entry for an address that stays listed.
+					const stillListed = split.document.some((d) => entryKey(d) === change.key)
+					expect(mine.has(change.key) || stillListed).toBe(true)
 				}
-				const foreign = live.split.include.filter((e) => !isOurs(e))
-				expect(split.document.filter((e) => !isOurs(e))).toEqual(foreign)
 				const protectedKeys = new Set(
 					(appliedSplit?.entries ?? []).filter((e) => e.protected).map(entryKey),
 				)
-				const desiredKeys = new Set((state.splitTunnel?.include ?? []).map(entryKey))
+				const desiredKeys = new Set((state.splitTunnels[0]?.entries ?? []).map(entryKey))
 				const dropsProtected = removed.some(
 					(c) => protectedKeys.has(c.key) && !desiredKeys.has(c.key),
 				)
@@ -395,10 +428,10 @@ describe('planner properties', () => {
 					expect(plan.refused).toBe(true)
 					expect(split.refusals.map((r) => r.rail)).toContain('protected-entry')
 				} else if (!plan.refused) {
-					const kept = new Set(split.document.map(entryKey))
+					const listed = new Set(split.document.map(entryKey))
 					for (const key of protectedKeys) {
-						if (live.split.include.some((e) => isOurs(e) && entryKey(e) === key)) {
-							expect(kept.has(key)).toBe(true)
+						if (live.split.entries.some((e) => entryKey(e) === key)) {
+							expect(listed.has(key)).toBe(true)
 						}
 					}
 				}

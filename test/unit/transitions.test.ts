@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type Health, newTrack, observe, type Track } from '../../../src/domain/transitions.ts'
+import { type Health, newTrack, observe, type Track } from '../../src/domain/transitions.ts'
 
 const policy = { failAfter: 2, recoverAfter: 2 }
 

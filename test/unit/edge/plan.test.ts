@@ -1,24 +1,54 @@
+// The tunnel and split-tunnel planners (src/domain/edge/kinds/tunnel.ts, split-tunnel.ts), each
+// on its own, through the plan they make (src/domain/edge/plan.ts) and its text (render-plan.ts).
 import { describe, expect, it } from 'vitest'
-import { loadDesiredState } from '../../../src/domain/desired-state/load.ts'
 import type { DesiredState, IngressRule } from '../../../src/domain/desired-state/model.ts'
-import { type PlanInputs, planEdge } from '../../../src/domain/edge/plan.ts'
+import {
+	type AppliedSplitTunnel,
+	planSplitTunnel,
+	type RecordedEntry,
+} from '../../../src/domain/edge/kinds/split-tunnel.ts'
+import { type AppliedTunnel, planTunnel } from '../../../src/domain/edge/kinds/tunnel.ts'
+import {
+	type LiveRead,
+	type Plan,
+	planOf,
+	type ResourcePlan,
+} from '../../../src/domain/edge/plan.ts'
 import { renderPlan, summarisePlan } from '../../../src/domain/edge/render-plan.ts'
+import { ownershipFrom } from '../../../src/domain/edge/resources.ts'
 import type {
 	LiveSplitTunnel,
 	LiveTunnelConfig,
 	SplitTunnelEntry,
 } from '../../../src/domain/edge/state.ts'
 import { err, ok } from '../../../src/lib/result.ts'
+import { ACCOUNT, desired, history, TUNNEL } from './support.ts'
 
-const ACCOUNT = '0123456789abcdef0123456789abcdef'
-const TUNNEL = '6ff4dfd7-2b77-4a4f-84d9-3241bea658dc'
+/** What one case gives the planners: live reads and what tidegate last wrote. */
+interface Case {
+	live: { tunnel?: LiveRead<LiveTunnelConfig>; splitTunnel?: LiveRead<LiveSplitTunnel> }
+	applied: { tunnel?: AppliedTunnel; splitTunnel?: AppliedSplitTunnel }
+	force: boolean
+}
 
-function desired(yaml: string): DesiredState {
-	const loaded = loadDesiredState(yaml)
-	if (!loaded.ok) {
-		throw new Error(JSON.stringify(loaded.error))
+/** Plans the tunnel and the first profile of `state` with the kind planners. */
+function planCase(state: DesiredState, inputs: Case): Plan {
+	const rails = { maxDeletions: state.sync.maxDeletions, force: inputs.force }
+	const resources: ResourcePlan[] = []
+	if (state.tunnel) {
+		resources.push(planTunnel(state.tunnel, inputs.live.tunnel, inputs.applied.tunnel, rails))
 	}
-	return loaded.value.state
+	const profile = state.splitTunnels[0]
+	if (profile) {
+		const applied = inputs.applied.splitTunnel
+		const ownership = ownershipFrom(
+			'split-tunnel',
+			state.owner,
+			applied ? history('split-tunnel', applied) : undefined,
+		)
+		resources.push(planSplitTunnel(profile, inputs.live.splitTunnel, applied, ownership, rails))
+	}
+	return planOf(resources)
 }
 
 const tunnelYaml = (rules: string, extra = '') => `
@@ -47,17 +77,17 @@ const k3s: IngressRule = {
 }
 const catchAll: IngressRule = { service: 'http_status:404' }
 
-function tunnelInputs(live: LiveTunnelConfig, applied?: IngressRule[], force = false): PlanInputs {
+function tunnelInputs(live: LiveTunnelConfig, applied?: IngressRule[], force = false): Case {
 	return {
 		live: { tunnel: ok(live) },
-		applied: applied ? { tunnel: { ingress: applied, version: 6, commitSha: 'a'.repeat(40) } } : {},
+		applied: applied ? { tunnel: { ingress: applied } } : {},
 		force,
 	}
 }
 
 describe('tunnel ingress planning', () => {
 	it('is in sync, with no changes, when live equals desired (the catch-all included)', () => {
-		const plan = planEdge(
+		const plan = planCase(
 			desired(tunnelYaml(RULES)),
 			tunnelInputs(liveTunnel([label, k3s, catchAll])),
 		)
@@ -72,11 +102,11 @@ describe('tunnel ingress planning', () => {
 			{ ...k3s, hostname: 'K3S.example.com' },
 			{ hostname: '', service: 'http_status:404' },
 		])
-		expect(planEdge(desired(tunnelYaml(RULES)), tunnelInputs(live)).inSync).toBe(true)
+		expect(planCase(desired(tunnelYaml(RULES)), tunnelInputs(live)).inSync).toBe(true)
 	})
 
 	it('renders the whole document to PUT, catch-all last', () => {
-		const plan = planEdge(desired(tunnelYaml(RULES)), tunnelInputs(liveTunnel([catchAll])))
+		const plan = planCase(desired(tunnelYaml(RULES)), tunnelInputs(liveTunnel([catchAll])))
 		const tunnel = plan.resources[0]
 		expect(tunnel?.kind).toBe('tunnel')
 		expect(tunnel?.kind === 'tunnel' && tunnel.document.ingress).toEqual([label, k3s, catchAll])
@@ -84,7 +114,7 @@ describe('tunnel ingress planning', () => {
 
 	it('says a change came from a commit when Cloudflare still holds what tidegate wrote', () => {
 		const wrong = { ...label, service: 'http://label-studio.apps.svc.cluster.local:8080' }
-		const plan = planEdge(
+		const plan = planCase(
 			desired(tunnelYaml(RULES)),
 			tunnelInputs(liveTunnel([wrong, k3s, catchAll]), [wrong, k3s, catchAll]),
 		)
@@ -101,7 +131,7 @@ describe('tunnel ingress planning', () => {
 
 	it('says a change is a hand edit when git still says what tidegate wrote', () => {
 		const edited = { ...label, service: 'http://label-studio.apps.svc.cluster.local:8080' }
-		const plan = planEdge(
+		const plan = planCase(
 			desired(tunnelYaml(RULES)),
 			tunnelInputs(liveTunnel([edited, k3s, catchAll]), [label, k3s, catchAll]),
 		)
@@ -113,7 +143,7 @@ describe('tunnel ingress planning', () => {
 
 	it('attributes a rule added in the dashboard as a hand edit to remove', () => {
 		const extra: IngressRule = { hostname: 'debug.example.com', service: 'http://debug:80' }
-		const plan = planEdge(
+		const plan = planCase(
 			desired(tunnelYaml(RULES)),
 			tunnelInputs(liveTunnel([label, extra, k3s, catchAll]), [label, k3s, catchAll]),
 		)
@@ -123,7 +153,7 @@ describe('tunnel ingress planning', () => {
 	})
 
 	it('reports a reorder as moves, not as removals and additions', () => {
-		const plan = planEdge(
+		const plan = planCase(
 			desired(tunnelYaml(RULES)),
 			tunnelInputs(liveTunnel([k3s, label, catchAll]), [label, k3s, catchAll]),
 		)
@@ -133,7 +163,7 @@ describe('tunnel ingress planning', () => {
 	})
 
 	it('marks changes as first-sync when tidegate has never written the tunnel', () => {
-		const plan = planEdge(desired(tunnelYaml(RULES)), tunnelInputs(liveTunnel([catchAll])))
+		const plan = planCase(desired(tunnelYaml(RULES)), tunnelInputs(liveTunnel([catchAll])))
 		expect(plan.resources[0]?.changes.map((c) => [c.action, c.cause])).toEqual([
 			['add', 'first-sync'],
 			['add', 'first-sync'],
@@ -141,7 +171,7 @@ describe('tunnel ingress planning', () => {
 	})
 
 	it('removes a duplicate rule a hand edit left behind (it can never match)', () => {
-		const plan = planEdge(
+		const plan = planCase(
 			desired(tunnelYaml(RULES)),
 			tunnelInputs(liveTunnel([label, label, k3s, catchAll]), [label, k3s, catchAll]),
 		)
@@ -158,7 +188,7 @@ describe('tunnel ingress planning', () => {
 			service: 'http://old:80',
 		}))
 		const yaml = tunnelYaml(RULES, 'sync:\n  maxDeletions: 5\n')
-		const refused = planEdge(
+		const refused = planCase(
 			desired(yaml),
 			tunnelInputs(liveTunnel([...many, label, k3s, catchAll])),
 		)
@@ -169,7 +199,7 @@ describe('tunnel ingress planning', () => {
 				message: expect.stringContaining('removes 6 tunnel ingress rules'),
 			}),
 		])
-		const forced = planEdge(
+		const forced = planCase(
 			desired(yaml),
 			tunnelInputs(liveTunnel([...many, label, k3s, catchAll]), undefined, true),
 		)
@@ -179,7 +209,7 @@ describe('tunnel ingress planning', () => {
 
 	it('refuses to leave only the catch-all, even with force', () => {
 		const yaml = tunnelYaml('    []').replace('  ingress:\n    []', '  ingress: []')
-		const plan = planEdge(
+		const plan = planCase(
 			desired(yaml),
 			tunnelInputs(liveTunnel([label, catchAll]), undefined, true),
 		)
@@ -187,7 +217,7 @@ describe('tunnel ingress planning', () => {
 	})
 
 	it('refuses to plan against a live state that could not be read', () => {
-		const plan = planEdge(desired(tunnelYaml(RULES)), {
+		const plan = planCase(desired(tunnelYaml(RULES)), {
 			live: { tunnel: err('503 from Cloudflare') },
 			applied: {},
 			force: true,
@@ -199,11 +229,11 @@ describe('tunnel ingress planning', () => {
 
 	it('ignores warp-routing when the API does not report it (it would drift forever)', () => {
 		const yaml = tunnelYaml(RULES).replace('  ingress:', '  warpRouting: true\n  ingress:')
-		expect(planEdge(desired(yaml), tunnelInputs(liveTunnel([label, k3s, catchAll]))).inSync).toBe(
+		expect(planCase(desired(yaml), tunnelInputs(liveTunnel([label, k3s, catchAll]))).inSync).toBe(
 			true,
 		)
 		const live = { ...liveTunnel([label, k3s, catchAll]), warpRouting: false }
-		expect(planEdge(desired(yaml), tunnelInputs(live)).resources[0]?.changes).toEqual([
+		expect(planCase(desired(yaml), tunnelInputs(live)).resources[0]?.changes).toEqual([
 			expect.objectContaining({ key: 'warp-routing', before: false, after: true }),
 		])
 	})
@@ -235,27 +265,19 @@ const otherTeam: SplitTunnelEntry[] = [
 	{ address: '100.64.0.0/10', description: 'CGNAT', extra: 'kept' },
 ]
 
-const liveSplit = (include: SplitTunnelEntry[]): LiveSplitTunnel => ({
-	mode: 'include',
-	include,
-	excludeCount: 0,
-})
+const liveSplit = (entries: SplitTunnelEntry[]): LiveSplitTunnel => ({ mode: 'include', entries })
 
-function splitInputs(
-	live: LiveSplitTunnel,
-	appliedEntries?: (typeof pod & { protected: boolean })[],
-	force = false,
-): PlanInputs {
+function splitInputs(live: LiveSplitTunnel, appliedEntries?: RecordedEntry[], force = false): Case {
 	return {
 		live: { splitTunnel: ok(live) },
-		applied: appliedEntries ? { splitTunnel: { entries: appliedEntries, commitSha: null } } : {},
+		applied: appliedEntries ? { splitTunnel: { entries: appliedEntries } } : {},
 		force,
 	}
 }
 
 describe('split-tunnel include planning', () => {
 	it("adds the owner's entries and keeps other teams' entries exactly, in their order", () => {
-		const plan = planEdge(desired(splitYaml(ENTRIES)), splitInputs(liveSplit(otherTeam)))
+		const plan = planCase(desired(splitYaml(ENTRIES)), splitInputs(liveSplit(otherTeam)))
 		const split = plan.resources[0]
 		expect(split?.kind === 'split-tunnel' && split.document).toEqual([...otherTeam, pod, svc, gpu])
 		expect(split?.changes.map((c) => c.action)).toEqual(['add', 'add', 'add'])
@@ -269,13 +291,13 @@ describe('split-tunnel include planning', () => {
 			pod,
 			svc,
 		])
-		expect(planEdge(desired(splitYaml(ENTRIES)), splitInputs(live)).inSync).toBe(true)
+		expect(planCase(desired(splitYaml(ENTRIES)), splitInputs(live)).inSync).toBe(true)
 	})
 
 	it('removes only owned entries that left git, never a foreign one', () => {
 		const stale = { address: '10.99.0.0/16', description: 'Old lab - oceanid' }
 		const live = liveSplit([...otherTeam, pod, stale, svc, gpu])
-		const plan = planEdge(
+		const plan = planCase(
 			desired(splitYaml(ENTRIES)),
 			splitInputs(live, [{ ...stale, protected: false }]),
 		)
@@ -288,7 +310,7 @@ describe('split-tunnel include planning', () => {
 
 	it('does not take over an entry another owner already has, and says so', () => {
 		const theirs = { address: '10.42.0.0/16', description: 'Pods (platform team)' }
-		const plan = planEdge(desired(splitYaml(ENTRIES)), splitInputs(liveSplit([theirs, svc, gpu])))
+		const plan = planCase(desired(splitYaml(ENTRIES)), splitInputs(liveSplit([theirs, svc, gpu])))
 		const split = plan.resources[0]
 		expect(split?.changes).toEqual([])
 		expect(split?.warnings[0]).toContain(
@@ -299,11 +321,11 @@ describe('split-tunnel include planning', () => {
 
 	it('updates a description changed in the dashboard back, as a hand edit', () => {
 		const edited = { ...gpu, description: 'GPU box - oceanid' }
-		const plan = planEdge(
+		const plan = planCase(
 			desired(splitYaml(ENTRIES)),
 			splitInputs(
 				liveSplit([pod, svc, edited]),
-				[pod, svc, gpu].map((e) => ({ ...e, protected: false })),
+				[pod, svc, gpu].map((e) => ({ ...e, protected: e === svc })),
 			),
 		)
 		expect(plan.resources[0]?.changes).toEqual([
@@ -316,7 +338,7 @@ describe('split-tunnel include planning', () => {
       description: K8s Pod Network
     - address: 192.168.2.0/24
       description: Calypso GPU`
-		const plan = planEdge(
+		const plan = planCase(
 			desired(splitYaml(withoutService)),
 			splitInputs(
 				liveSplit([pod, svc, gpu]),
@@ -338,8 +360,9 @@ describe('split-tunnel include planning', () => {
 	})
 
 	it('refuses to write an include list to a profile in exclude mode (Cloudflare would wipe it)', () => {
-		const plan = planEdge(desired(splitYaml(ENTRIES)), {
-			live: { splitTunnel: ok({ mode: 'exclude', include: [], excludeCount: 12 }) },
+		const twelve = Array.from({ length: 12 }, (_, i) => ({ address: `10.${i}.0.0/16` }))
+		const plan = planCase(desired(splitYaml(ENTRIES)), {
+			live: { splitTunnel: ok({ mode: 'exclude', entries: twelve }) },
 			applied: {},
 			force: true,
 		})
@@ -353,20 +376,20 @@ describe('split-tunnel include planning', () => {
 			description: `Lab ${i} - oceanid`,
 		}))
 		const yaml = splitYaml(ENTRIES, 'sync:\n  maxDeletions: 2\n')
-		expect(planEdge(desired(yaml), splitInputs(liveSplit([pod, svc, gpu, ...stale]))).refused).toBe(
-			true,
-		)
-		expect(
-			planEdge(desired(yaml), splitInputs(liveSplit([pod, svc, gpu, ...stale]), undefined, true))
-				.refused,
-		).toBe(false)
+		const written = [pod, svc, gpu, ...stale].map((e) => ({ ...e, protected: false }))
+		const live = liveSplit([pod, svc, gpu, ...stale])
+		expect(planCase(desired(yaml), splitInputs(live, written)).refused).toBe(true)
+		expect(planCase(desired(yaml), splitInputs(live, written, true)).refused).toBe(false)
 	})
 
 	it('matches a live entry written in another address form to ours (no churn for the same network)', () => {
 		const v6 = `    - address: fd00:10::/32\n      description: IPv6 pods`
 		const live = liveSplit([{ address: 'FD00:0010:0000::/32', description: 'IPv6 pods - oceanid' }])
-		expect(planEdge(desired(splitYaml(v6)), splitInputs(live)).inSync).toBe(true)
-		const other = liveSplit([{ address: 'fd00:11::/32', description: 'IPv6 pods - oceanid' }])
-		expect(planEdge(desired(splitYaml(v6)), splitInputs(other)).changeCount).toBe(2)
+		expect(planCase(desired(splitYaml(v6)), splitInputs(live)).inSync).toBe(true)
+		const other = { address: 'fd00:11::/32', description: 'IPv6 pods - oceanid' }
+		const written = [{ ...other, protected: false }]
+		expect(
+			planCase(desired(splitYaml(v6)), splitInputs(liveSplit([other]), written)).changeCount,
+		).toBe(2)
 	})
 })
