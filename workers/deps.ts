@@ -8,24 +8,29 @@ import { webhookAlerts } from '../src/adapters/alert/webhook.ts'
 import { createDevicesClient, createTunnelClient } from '../src/adapters/cloudflare/client.ts'
 import { cloudflareSplitTunnelApi } from '../src/adapters/cloudflare/split-tunnel.ts'
 import { cloudflareTunnelApi } from '../src/adapters/cloudflare/tunnel.ts'
+import { d1AlertTracks } from '../src/adapters/d1/alert-tracks.ts'
 import { d1ApplicationStore } from '../src/adapters/d1/applications.ts'
 import { d1CronLog } from '../src/adapters/d1/cron-log.ts'
 import { d1DeadLetterStore } from '../src/adapters/d1/dead-letters.ts'
 import { d1DeliveryStore } from '../src/adapters/d1/deliveries.ts'
+import { d1DeployStatuses } from '../src/adapters/d1/deploy-statuses.ts'
 import { d1EgressStore } from '../src/adapters/d1/egress.ts'
 import { d1FluxLedger } from '../src/adapters/d1/flux-ledger.ts'
 import { d1PreflightStore } from '../src/adapters/d1/preflight-results.ts'
+import { d1PullRequestChecks } from '../src/adapters/d1/pull-request-checks.ts'
 import { d1ReceiverNotifications } from '../src/adapters/d1/receiver-notifications.ts'
 import { d1Retention } from '../src/adapters/d1/retention.ts'
 import { d1RunStore } from '../src/adapters/d1/runs.ts'
 import { d1SettingsStore } from '../src/adapters/d1/settings.ts'
 import { socketsEdgeProber } from '../src/adapters/edge/sockets.ts'
 import { fluxReceiver } from '../src/adapters/flux/receiver.ts'
+import { gitHubPullRequests } from '../src/adapters/github/pull-requests.ts'
 import { gitHubRepository } from '../src/adapters/github/repository.ts'
 import { kvFileCache } from '../src/adapters/kv/file-cache.ts'
 import { deadLetterQueue, jobQueue } from '../src/adapters/queue/jobs.ts'
 import { createCallLog } from '../src/adapters/recording-fetch.ts'
 import {
+	unconfiguredPullRequests,
 	unconfiguredRepository,
 	unconfiguredSplitTunnelApi,
 	unconfiguredTunnelApi,
@@ -62,6 +67,17 @@ export function buildDeps(env: Env): Deps {
 				)
 			: unconfiguredSplitTunnelApi('CF_ZERO_TRUST_API_TOKEN'),
 	)
+	const github =
+		isSet(env.GITHUB_TOKEN) && isSet(env.GITHUB_REPOSITORY)
+			? {
+					baseUrl: isSet(env.GITHUB_API_BASE_URL)
+						? env.GITHUB_API_BASE_URL
+						: 'https://api.github.com',
+					token: env.GITHUB_TOKEN,
+					repository: env.GITHUB_REPOSITORY,
+					calls,
+				}
+			: undefined
 	return {
 		version: pkg.version,
 		missingConfig: findMissingConfig(values),
@@ -95,17 +111,16 @@ export function buildDeps(env: Env): Deps {
 		settings: d1SettingsStore(env.DB),
 		applications: d1ApplicationStore(env.DB),
 		fileCache: kvFileCache(env.CACHE),
-		repository:
-			isSet(env.GITHUB_TOKEN) && isSet(env.GITHUB_REPOSITORY)
-				? gitHubRepository({
-						baseUrl: isSet(env.GITHUB_API_BASE_URL)
-							? env.GITHUB_API_BASE_URL
-							: 'https://api.github.com',
-						token: env.GITHUB_TOKEN,
-						repository: env.GITHUB_REPOSITORY,
-						calls,
-					})
-				: unconfiguredRepository('GITHUB_TOKEN and GITHUB_REPOSITORY'),
+		repository: github
+			? gitHubRepository(github)
+			: unconfiguredRepository('GITHUB_TOKEN and GITHUB_REPOSITORY'),
+		pullRequests: github
+			? gitHubPullRequests(github)
+			: unconfiguredPullRequests('GITHUB_TOKEN and GITHUB_REPOSITORY'),
+		pullRequestChecks: d1PullRequestChecks(env.DB),
+		planForkPullRequests: env.GITHUB_PLAN_FORKS?.trim().toLowerCase() === 'true',
+		deployStatuses: d1DeployStatuses(env.DB),
+		alertTracks: d1AlertTracks(env.DB),
 		get tunnelApi() {
 			return tunnelApi()
 		},

@@ -88,6 +88,11 @@ export const CONFIG = {
 		optional: true,
 		neededFor: 'linking commit statuses and alerts to the dashboard',
 	},
+	GITHUB_PLAN_FORKS: {
+		secret: false,
+		optional: true,
+		neededFor: 'checking pull requests from forks (their tidegate.yaml is untrusted)',
+	},
 	GITHUB_WEBHOOK_SECRET_PREVIOUS: {
 		secret: true,
 		optional: true,

@@ -4,6 +4,7 @@
  */
 
 import type { ApplicationStore, SplitTunnelApi, TunnelApi } from '../domain/edge/ports.ts'
+import type { AlertTrackStore } from '../domain/edge/run-alerts.ts'
 import type { RunStore } from '../domain/edge/runs.ts'
 import type { AgentApi, EdgeProber, EgressStore } from '../domain/egress/ports.ts'
 import type {
@@ -11,7 +12,14 @@ import type {
 	FluxReceiverApi,
 	ReceiverNotificationStore,
 } from '../domain/flux/ports.ts'
-import type { DeliveryStore, FileCache, RepositoryApi } from '../domain/github/ports.ts'
+import type {
+	DeliveryStore,
+	DeployStatusStore,
+	FileCache,
+	PullRequestApi,
+	PullRequestCheckStore,
+	RepositoryApi,
+} from '../domain/github/ports.ts'
 import type {
 	AlertSink,
 	ApiCallLog,
@@ -58,6 +66,16 @@ export interface Deps {
 	applications: ApplicationStore
 	fileCache: FileCache
 	repository: RepositoryApi
+	/** Pull requests of the tracked repository and their comments (docs/preflight.md). */
+	pullRequests: PullRequestApi
+	/** Checks of pull request heads, and merges. */
+	pullRequestChecks: PullRequestCheckStore
+	/** Whether pull requests from forks are checked (GITHUB_PLAN_FORKS). */
+	planForkPullRequests: boolean
+	/** The `tidegate/deploy` status last posted per commit. */
+	deployStatuses: DeployStatusStore
+	/** Damped run, token and connector alert states. */
+	alertTracks: AlertTrackStore
 	tunnelApi: TunnelApi
 	splitTunnelApi: SplitTunnelApi
 	/** Present only when FLUX_RECEIVER_URL and FLUX_RECEIVER_SECRET are set. */

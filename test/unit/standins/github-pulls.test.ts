@@ -85,9 +85,10 @@ describe('pull requests', () => {
 		// GitHub sends the new branch's push, then the pull request.
 		expect(sent.map((s) => s.event)).toEqual(['push', 'pull_request'])
 		const ours = sent[1]?.payload as PullRequestOpenedEvent
-		const example = (
-			examples.find((d) => d.name === 'pull_request')?.examples as PullRequestEvent[]
-		).find((e) => e.action === 'opened') as PullRequestOpenedEvent
+		const definition = examples.find((d) => d.name === 'pull_request')
+		const example = ((definition?.examples ?? []) as PullRequestEvent[]).find(
+			(e) => e.action === 'opened',
+		) as PullRequestOpenedEvent
 		expect(missing(example, ours, ['installation', 'organization'])).toEqual([])
 		expect(missing(example.pull_request, ours.pull_request)).toEqual([])
 		expect(missing(example.pull_request.head, ours.pull_request.head)).toEqual([])
