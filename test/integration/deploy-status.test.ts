@@ -95,12 +95,9 @@ describe('tidegate/deploy', () => {
 			const posted = await deployStatuses(commit)
 			return posted[0]?.[0] === 'failure' ? posted : null
 		})
-		expect(statuses[0]?.[1]).toBe(
-			`HelmRelease/apps/labelfish failed (helm-ownership-conflict): ${hintFor('helm-ownership-conflict')}`.slice(
-				0,
-				139,
-			) + '…',
-		)
+		const full = `HelmRelease/apps/labelfish failed (helm-ownership-conflict): ${hintFor('helm-ownership-conflict')}`
+		// GitHub keeps 140 characters of a description.
+		expect(statuses[0]?.[1]).toBe(`${full.slice(0, 139)}…`)
 		// A sentinel commit's status proves the queue is drained before counting.
 		const later = await pushed()
 		await sendAll(kustomization(later.sha, later.at + 1000, 'infra'))
