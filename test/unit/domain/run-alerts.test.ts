@@ -200,11 +200,31 @@ describe('runObservations', () => {
 		expect(keysOf(next)).toContain('token:CF_ZERO_TRUST_API_TOKEN=ok')
 	})
 
-	it('reads “no connector” from the warnings of a run that wrote the tunnel', () => {
+	it('reads “no connector” from the warnings of a run that wrote the tunnel; a clean write is ok', () => {
+		const tunnel: TunnelPlan = {
+			kind: 'tunnel',
+			resource: 'tunnel:t1',
+			accountId: 'acc',
+			tunnelId: 't1',
+			liveVersion: 3,
+			changes: [{ action: 'add', key: 'a.example.com', cause: 'commit' }],
+			document: { ingress: [] },
+			refusals: [],
+			warnings: [],
+		}
+		const none = run({
+			plan: planOf(tunnel),
+			warnings: [
+				'no cloudflared connector is running for the tunnel; version 4 applies when one connects',
+			],
+		})
+		expect(keysOf(runObservations(none, [], undefined))).toContain('tunnel:t1:connectors=failing')
+		const clean = run({ plan: planOf(tunnel) })
+		expect(keysOf(runObservations(clean, [], undefined))).toContain('tunnel:t1:connectors=ok')
 		expect(connectorObservation('t1', 0)).toMatchObject({
 			key: 'tunnel:t1:connectors',
 			seen: 'failing',
+			policy: { failAfter: 2 },
 		})
-		expect(connectorObservation('t1', 2).seen).toBe('ok')
 	})
 })
