@@ -35,7 +35,13 @@ import {
 	unconfiguredSplitTunnelApi,
 	unconfiguredTunnelApi,
 } from '../src/adapters/unconfigured.ts'
-import { type ConfigValues, findMissingConfig, isSet } from '../src/app/config.ts'
+import {
+	type ConfigValues,
+	type FeatureOff,
+	findFeaturesOff,
+	findMissingConfig,
+	isSet,
+} from '../src/app/config.ts'
 import type { Deps } from '../src/app/deps.ts'
 import { consoleLogger } from '../src/lib/log.ts'
 import { once } from '../src/lib/once.ts'
@@ -78,9 +84,12 @@ export function buildDeps(env: Env): Deps {
 					calls,
 				}
 			: undefined
+	const featuresOff = findFeaturesOff(values)
+	warnFeaturesOff(featuresOff)
 	return {
 		version: pkg.version,
 		missingConfig: findMissingConfig(values),
+		featuresOff,
 		log: consoleLogger,
 		now: () => Date.now(),
 		source: {
@@ -144,4 +153,18 @@ export function buildDeps(env: Env): Deps {
 		edgeProbe: socketsEdgeProber(),
 		egress: d1EgressStore(env.DB),
 	}
+}
+
+let warnedFeaturesOff = false
+
+/** Says once per isolate (in effect, at startup) which optional features are off, and the likely cause. */
+function warnFeaturesOff(off: FeatureOff[]): void {
+	if (warnedFeaturesOff || off.length === 0) {
+		return
+	}
+	warnedFeaturesOff = true
+	consoleLogger.log('warn', 'config.features_off', {
+		off: off.map((f) => `${f.name}: ${f.effect}`),
+		hint: 'an optional secret set in .dev.vars is dropped by `wrangler dev` (it loads only [secrets] required); pass it with --var NAME:value, or wrangler secret put it when deployed',
+	})
 }

@@ -129,6 +129,36 @@ export function findMissingConfig(values: ConfigValues): MissingConfig[] {
 		}))
 }
 
+/** An optional feature that is off because of its configuration. */
+export interface FeatureOff {
+	name: ConfigName
+	/** What does not happen, in words an operator can act on. */
+	effect: string
+}
+
+/**
+ * Optional features that are off. Worth saying out loud: `wrangler dev` loads only the secrets
+ * wrangler.toml lists in `[secrets] required`, so an optional secret set in `.dev.vars` is dropped
+ * without a word (docs/production.md, "Optional secrets").
+ */
+export function findFeaturesOff(values: ConfigValues): FeatureOff[] {
+	const off: FeatureOff[] = []
+	if (!isSet(values.ALERT_WEBHOOK_URL)) {
+		off.push({
+			name: 'ALERT_WEBHOOK_URL',
+			effect: 'alerts are not sent (each is logged as alert.dropped)',
+		})
+	}
+	if (isSet(values.FLUX_RECEIVER_URL) && !isSet(values.FLUX_RECEIVER_SECRET)) {
+		off.push({
+			name: 'FLUX_RECEIVER_SECRET',
+			effect:
+				'pushes are not forwarded to the Flux Receiver: FLUX_RECEIVER_URL is set, its secret is not',
+		})
+	}
+	return off
+}
+
 /** True for a non-blank value. */
 export function isSet(value: string | undefined): value is string {
 	return value !== undefined && value.trim() !== ''

@@ -32,12 +32,14 @@ import type {
 } from '../domain/ports.ts'
 import type { PreflightStore } from '../domain/preflight/ports.ts'
 import type { Logger } from '../lib/log.ts'
-import type { MissingConfig } from './config.ts'
+import type { FeatureOff, MissingConfig } from './config.ts'
 
 /** The dependencies of every use case. */
 export interface Deps {
 	version: string
 	missingConfig: MissingConfig[]
+	/** Optional features that are off (shown by /healthz, warned about once per isolate). */
+	featuresOff: FeatureOff[]
 	log: Logger
 	/** Unix milliseconds. */
 	now(): number
