@@ -1,6 +1,6 @@
 -- Migration number: 0007 	 2026-12-01T09:00:00.000Z
 -- Review before merge and closing the loop (docs/preflight.md "On pull requests", docs/flux.md
--- "tidegate/deploy", docs/reliability.md "Alerts"): the checks of each pull request head, the
+-- "tidegate/deploy", docs/alerts.md): the checks of each pull request head, the
 -- merges that turned a checked head into a commit of the tracked branch, the last tidegate/deploy
 -- status of each commit, and the damped state of each run alert.
 

@@ -1,5 +1,5 @@
 /**
- * Alerts for everything about the edge that needs a person (docs/reliability.md, "Alerts"): each
+ * Alerts for everything about the edge that needs a person (docs/alerts.md): each
  * raised once per state change, damped like the Flux and egress alerts, asserted where they end
  * up (the test ALERT_WEBHOOK_URL) after the real queue consumer sent them.
  */
