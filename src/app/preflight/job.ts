@@ -24,6 +24,7 @@ import { err, ok, type Result } from '../../lib/result.ts'
 import type { PushPayload } from '../../webhooks/github.ts'
 import type { Deps } from '../deps.ts'
 import { backoffSeconds, type JobOutcome } from '../edge/reconcile-job.ts'
+import { alertOnTokenRefused } from '../ops/run-alerts.ts'
 
 /** The commit status context of the check. */
 export const PREFLIGHT_CONTEXT = 'tidegate/preflight'
@@ -352,6 +353,13 @@ async function stopped(
 	stop: Stop,
 ): Promise<JobOutcome> {
 	const { failure } = stop
+	if (failure.kind === 'auth') {
+		await alertOnTokenRefused(
+			deps,
+			failure.message,
+			`pre-flighting ${message.commitSha.slice(0, 7)}`,
+		)
+	}
 	if (failure.retryable && attempts < PREFLIGHT_MAX_ATTEMPTS) {
 		const delaySeconds = failure.retryAfterSeconds ?? backoffSeconds(attempts)
 		deps.log.log('warn', 'preflight.retry', {
