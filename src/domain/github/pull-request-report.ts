@@ -44,15 +44,16 @@ export function renderComment(
 		check.warnings.length > 0 ? ['', ...check.warnings.map((w) => `> warning: ${w}`)] : []
 	const fixed = [...head, ...warnings, ...findings, ...tail].join('\n').length
 	const plan =
-		check.planText === null ? [] : planBlock(check.planText, MAX_COMMENT_CHARS - fixed - 200)
+		check.planText === null
+			? []
+			: planBlock(check.planText, MAX_COMMENT_CHARS - fixed - 200, link !== null)
 	return [...head, ...plan, ...warnings, ...findings, ...tail].join('\n')
 }
 
-function planBlock(text: string, room: number): string[] {
+function planBlock(text: string, room: number, linked: boolean): string[] {
+	const rest = linked ? 'the link below has the whole plan' : 'too long for a comment'
 	const cut =
-		text.length <= room
-			? text
-			: `${text.slice(0, Math.max(0, room - 60))}\n… (cut here; the link below has the whole plan)`
+		text.length <= room ? text : `${text.slice(0, Math.max(0, room - 60))}\n… (cut here; ${rest})`
 	const fence = fenceFor(cut)
 	return [
 		'<details open><summary>Edge plan (what merging would change)</summary>',
