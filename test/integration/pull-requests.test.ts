@@ -4,17 +4,16 @@
  * ownership pre-flight → `tidegate/edge-plan` and `tidegate/preflight` on the head and one comment,
  * edited in place on every push. Nothing is ever written to Cloudflare.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { pullRequestDeps, pullRequestJob } from '../../src/app/github/pull-request-job.ts'
 import { COMMENT_MARKER } from '../../src/domain/github/pull-request-report.ts'
 import { buildDeps } from '../../workers/deps.ts'
-import worker from '../../workers/index.ts'
 import { DEFAULT_ACCOUNT_ID } from '../standins/cloudflare/seed.ts'
 import { desiredYaml } from './support/desired.ts'
 import { githubDelivery } from './support/github.ts'
 import { useEdge } from './support/network.ts'
+import { reconcileOnce } from './support/runs.ts'
 import { waitFor } from './support/wait.ts'
 
 const edge = useEdge()
@@ -64,33 +63,7 @@ const waitForChecks = (sha: string) =>
 
 /** Applies the branch's tidegate.yaml, as a push would, so the edge holds what tidegate last wrote. */
 async function reconcileBase(): Promise<void> {
-	const row = await env.DB.prepare(
-		"INSERT INTO runs (trigger, status, dry_run, force, queued_at) VALUES ('api', 'queued', 0, 0, ?) RETURNING id",
-	)
-		.bind(Date.now())
-		.first<{ id: number }>()
-	const batch = createMessageBatch('tidegate-jobs', [
-		{
-			id: crypto.randomUUID(),
-			timestamp: new Date(),
-			attempts: 1,
-			body: {
-				v: 1,
-				kind: 'reconcile',
-				runId: row?.id,
-				trigger: 'api',
-				dryRun: false,
-				force: false,
-			},
-		},
-	])
-	const ctx = createExecutionContext()
-	await worker.queue(batch, env, ctx)
-	await getQueueResult(batch, ctx)
-	const run = await env.DB.prepare('SELECT status FROM runs WHERE id = ?')
-		.bind(row?.id)
-		.first<{ status: string }>()
-	expect(run?.status).toBe('applied')
+	expect(await reconcileOnce('api')).toBe('applied')
 }
 
 beforeEach(async () => {

@@ -3,13 +3,12 @@
  * raised once per state change, damped like the Flux and egress alerts, asserted where they end
  * up (the test ALERT_WEBHOOK_URL) after the real queue consumer sent them.
  */
-import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
-import worker from '../../workers/index.ts'
 import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../standins/cloudflare/seed.ts'
 import { desiredYaml } from './support/desired.ts'
 import { useEdge } from './support/network.ts'
+import { consume, newRun, reconcileMessage, reconcileOnce } from './support/runs.ts'
 import { waitFor } from './support/wait.ts'
 
 const edge = useEdge()
@@ -33,42 +32,7 @@ async function commit(text: string): Promise<void> {
 	await edge.github.push({ files: { 'tidegate.yaml': text }, delivery: 'skip' })
 }
 
-async function consume(body: unknown, queue = 'tidegate-jobs'): Promise<void> {
-	const batch = createMessageBatch(queue, [
-		{ id: crypto.randomUUID(), timestamp: new Date(), attempts: 1, body },
-	])
-	const ctx = createExecutionContext()
-	await worker.queue(batch, env, ctx)
-	await getQueueResult(batch, ctx)
-}
-
-async function newRun(trigger: string): Promise<number> {
-	const row = await env.DB.prepare(
-		"INSERT INTO runs (trigger, status, dry_run, force, queued_at) VALUES (?, 'queued', 0, 0, ?) RETURNING id",
-	)
-		.bind(trigger, Date.now())
-		.first<{ id: number }>()
-	return row?.id ?? -1
-}
-
-const message = (runId: number, trigger: string) => ({
-	v: 1,
-	kind: 'reconcile',
-	runId,
-	trigger,
-	dryRun: false,
-	force: false,
-})
-
-/** Runs one reconcile through the consumer; returns how it ended. */
-async function reconcile(trigger = 'drift'): Promise<string> {
-	const runId = await newRun(trigger)
-	await consume(message(runId, trigger))
-	const run = await env.DB.prepare('SELECT status FROM runs WHERE id = ?')
-		.bind(runId)
-		.first<{ status: string }>()
-	return run?.status ?? 'vanished'
-}
+const reconcile = (trigger = 'drift') => reconcileOnce(trigger)
 
 /** Every alert queued so far has been sent once this sentinel, queued after them, arrives. */
 async function sent(): Promise<string[]> {
@@ -133,7 +97,7 @@ describe('edge alerts, once per state change', () => {
 		expect((await sent())[1]).toMatch(/^\[tidegate\] Edge runs succeed again \(run \d+, drift/)
 
 		const dead = await newRun('push')
-		await consume(message(dead, 'push'), 'tidegate-jobs-dlq')
+		await consume(reconcileMessage(dead, 'push'), 1, 'tidegate-jobs-dlq')
 		const afterDead = await sent()
 		expect(afterDead.slice(2)).toEqual([
 			`[tidegate] Edge run was dead-lettered (run ${dead}, push): dead_letter: retries exhausted. Nothing more is retried; the next push or drift check tries again.\nRun: https://tidegate.test/runs/${dead}`,

@@ -33,6 +33,7 @@ import {
 	checkChangedFiles,
 	PREFLIGHT_CONTEXT,
 	readConfigText,
+	retryOrAlert,
 	type Stop,
 } from '../preflight/job.ts'
 import { type EdgeReads, previewEdgePlan } from './edge-preview.ts'
@@ -333,18 +334,14 @@ async function stopped(
 	stop: Stop,
 ): Promise<JobOutcome> {
 	const { failure } = stop
-	if (failure.kind === 'auth') {
-		await alertOnTokenRefused(deps, failure.message, `checking pull request #${message.number}`)
-	}
-	if (failure.retryable && attempts < PULL_REQUEST_MAX_ATTEMPTS) {
-		const delaySeconds = failure.retryAfterSeconds ?? backoffSeconds(attempts)
-		deps.log.log('warn', 'pull_request.retry', {
-			number: message.number,
-			attempts,
-			delaySeconds,
-			error: failure.message,
-		})
-		return { retry: true, delaySeconds }
+	const retry = await retryOrAlert(deps, stop, attempts, {
+		maxAttempts: PULL_REQUEST_MAX_ATTEMPTS,
+		doing: `checking pull request #${message.number}`,
+		event: 'pull_request.retry',
+		fields: { number: message.number },
+	})
+	if (retry) {
+		return retry
 	}
 	const summary = `not checked: ${stop.what} failed: ${failure.message}${failure.retryable ? ` (gave up after ${attempts} attempts)` : ''}`
 	const verdict: CheckVerdict = { state: 'error', summary }

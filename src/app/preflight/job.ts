@@ -353,22 +353,14 @@ async function stopped(
 	stop: Stop,
 ): Promise<JobOutcome> {
 	const { failure } = stop
-	if (failure.kind === 'auth') {
-		await alertOnTokenRefused(
-			deps,
-			failure.message,
-			`pre-flighting ${message.commitSha.slice(0, 7)}`,
-		)
-	}
-	if (failure.retryable && attempts < PREFLIGHT_MAX_ATTEMPTS) {
-		const delaySeconds = failure.retryAfterSeconds ?? backoffSeconds(attempts)
-		deps.log.log('warn', 'preflight.retry', {
-			commitSha: message.commitSha,
-			attempts,
-			delaySeconds,
-			error: failure.message,
-		})
-		return { retry: true, delaySeconds }
+	const retry = await retryOrAlert(deps, stop, attempts, {
+		maxAttempts: PREFLIGHT_MAX_ATTEMPTS,
+		doing: `pre-flighting ${message.commitSha.slice(0, 7)}`,
+		event: 'preflight.retry',
+		fields: { commitSha: message.commitSha },
+	})
+	if (retry) {
+		return retry
 	}
 	const error = `${stop.what}: ${failure.message}${failure.retryable ? ` (gave up after ${attempts} attempts)` : ''}`
 	return finish(
@@ -383,6 +375,33 @@ async function stopped(
 		},
 		{ mayRetry: false },
 	)
+}
+
+/**
+ * What a GitHub job does first with a failure: a refused token is alerted; one that may pass is
+ * retried with backoff (or after Retry-After) while attempts remain. Undefined: report it now.
+ */
+export async function retryOrAlert(
+	deps: Parameters<typeof alertOnTokenRefused>[0],
+	stop: Stop,
+	attempts: number,
+	options: { maxAttempts: number; doing: string; event: string; fields: Record<string, unknown> },
+): Promise<JobOutcome | undefined> {
+	const { failure } = stop
+	if (failure.kind === 'auth') {
+		await alertOnTokenRefused(deps, failure.message, options.doing)
+	}
+	if (!failure.retryable || attempts >= options.maxAttempts) {
+		return undefined
+	}
+	const delaySeconds = failure.retryAfterSeconds ?? backoffSeconds(attempts)
+	deps.log.log('warn', options.event, {
+		...options.fields,
+		attempts,
+		delaySeconds,
+		error: failure.message,
+	})
+	return { retry: true, delaySeconds }
 }
 
 /** Records the result, then posts it on the commit. */
