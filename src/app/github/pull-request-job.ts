@@ -151,7 +151,12 @@ function whySkipped(
 	return undefined
 }
 
-function blank(deps: PullRequestDeps, message: PullRequestMessage, pull: PullRequestInfo) {
+/** A check of `head` with nothing found yet. */
+function blank(
+	deps: PullRequestDeps,
+	message: PullRequestMessage,
+	pull: Pick<PullRequestInfo, 'number' | 'headSha' | 'headRepository' | 'baseRef'>,
+) {
 	return {
 		number: pull.number,
 		headSha: pull.headSha,
@@ -348,12 +353,9 @@ async function stopped(
 	const check: PullRequestCheck = {
 		...blank(deps, message, {
 			number: message.number,
-			state: 'open',
-			draft: false,
 			headSha: message.headSha,
 			headRepository: null,
 			baseRef: deps.source.branch,
-			changedFiles: 0,
 		}),
 		edge: verdict,
 		preflight: verdict,

@@ -25,6 +25,9 @@ const WRITE_ATTEMPTS = 3
 
 /** Raises what a finished run confirms: refused plan, failed or dead run, overwritten hand edit, connectors, tokens. */
 export async function alertOnRunEnd(deps: AlertDeps, run: EndedRun): Promise<void> {
+	if (run.dryRun) {
+		return
+	}
 	await safely(deps, 'run', async () => {
 		const failingTokens = await deps.alertTracks.failing('token:')
 		await observeAll(deps, runObservations(run, failingTokens, deps.publicUrl))
