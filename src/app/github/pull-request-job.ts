@@ -215,11 +215,11 @@ async function checkHead(
 		})
 	}
 	const { state } = loaded.value
-	const edge = await planEdge(deps, pull, state)
+	const edge = await edgeVerdict(deps, pull, state)
 	if (!edge.ok) {
 		return edge
 	}
-	const preflight = await preflightOf(deps, pull, state)
+	const preflight = await preflightVerdict(deps, pull, state)
 	if (!preflight.ok) {
 		return preflight
 	}
@@ -235,7 +235,7 @@ async function checkHead(
 }
 
 /** The read-only plan as a verdict; a refused token is a verdict (and an alert), not a retry. */
-async function planEdge(
+async function edgeVerdict(
 	deps: PullRequestDeps,
 	pull: PullRequestInfo,
 	state: DesiredState,
@@ -290,7 +290,7 @@ const PREFLIGHT_STATE: Record<PreflightStatus, CheckVerdict['state']> = {
 }
 
 /** The ownership pre-flight over the pull request's changed manifests, at its head. */
-async function preflightOf(
+async function preflightVerdict(
 	deps: PullRequestDeps,
 	pull: PullRequestInfo,
 	state: DesiredState,
@@ -308,7 +308,7 @@ async function preflightOf(
 	}
 	const listed = await deps.pullRequests.files(pull.number, PULL_REQUEST_MAX_FILES)
 	if (!listed.ok) {
-		return err({ failure: listed.error, what: 'listing the changed files' })
+		return notRun(deps, pull, { failure: listed.error, what: 'listing the changed files' })
 	}
 	const files = listed.value.files
 	const cutOff: CutOff[] =
@@ -322,12 +322,33 @@ async function preflightOf(
 			: []
 	const checked = await checkChangedFiles(deps, pull.headSha, files, ownership, cutOff)
 	if (!checked.ok) {
-		return checked
+		return notRun(deps, pull, checked.error)
 	}
 	return ok({
 		preflight: { state: PREFLIGHT_STATE[checked.value.status], summary: checked.value.summary },
 		findings: checked.value.findings,
 		preflightCutOff: checked.value.cutOff,
+	})
+}
+
+/** A pre-flight GitHub failure: retried if it may pass, else the check's verdict (the plan stands). */
+async function notRun(
+	deps: PullRequestDeps,
+	pull: PullRequestInfo,
+	stop: Stop,
+): Promise<Result<Pick<PullRequestCheck, 'preflight' | 'findings' | 'preflightCutOff'>, Stop>> {
+	if (stop.failure.retryable) {
+		return err(stop)
+	}
+	await alertOnTokenRefused(
+		deps,
+		stop.failure.message,
+		`pre-flighting pull request #${pull.number}`,
+	)
+	return ok({
+		preflight: { state: 'error', summary: `not run: ${stop.what} failed: ${stop.failure.message}` },
+		findings: [],
+		preflightCutOff: null,
 	})
 }
 
