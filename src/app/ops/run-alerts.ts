@@ -7,6 +7,7 @@
 import { isPlan } from '../../domain/edge/plan.ts'
 import {
 	type AlertObservation,
+	connectorObservation,
 	type EndedRun,
 	runObservations,
 	stepAlert,
@@ -62,6 +63,20 @@ export function alertOnDeadRun(deps: AlertDeps, run: Run, reason: string): Promi
 		errorMessage: reason,
 		warnings: run.warnings,
 	})
+}
+
+/**
+ * Raises what a read of a tunnel's connectors says (`0`: none connected). For the drift tick's
+ * connector check; until it calls this, the alert is fed from each run's post-PUT warnings.
+ */
+export async function alertOnConnectorRead(
+	deps: AlertDeps,
+	tunnelId: string,
+	connected: number,
+): Promise<void> {
+	await safely(deps, 'connectors', () =>
+		observeAll(deps, [connectorObservation(tunnelId, connected)]),
+	)
 }
 
 /** Raises a token refusal (an `auth` failure naming its token and permission) once per change. */
