@@ -11,25 +11,35 @@ import {
 	cloudflareEdgeApis,
 	withEdgeApis,
 } from '../src/adapters/cloudflare/edge-apis.ts'
+import { d1AlertTracks } from '../src/adapters/d1/alert-tracks.ts'
 import { d1ApplicationStore } from '../src/adapters/d1/applications.ts'
 import { d1CronLog } from '../src/adapters/d1/cron-log.ts'
 import { d1DeadLetterStore } from '../src/adapters/d1/dead-letters.ts'
 import { d1DeliveryStore } from '../src/adapters/d1/deliveries.ts'
+import { d1DeployStatuses } from '../src/adapters/d1/deploy-statuses.ts'
 import { d1EgressStore } from '../src/adapters/d1/egress.ts'
 import { d1FluxLedger } from '../src/adapters/d1/flux-ledger.ts'
 import { d1PreflightStore } from '../src/adapters/d1/preflight-results.ts'
+import { d1PullRequestChecks } from '../src/adapters/d1/pull-request-checks.ts'
 import { d1ReceiverNotifications } from '../src/adapters/d1/receiver-notifications.ts'
 import { d1Retention } from '../src/adapters/d1/retention.ts'
 import { d1RunStore } from '../src/adapters/d1/runs.ts'
 import { d1SettingsStore } from '../src/adapters/d1/settings.ts'
 import { socketsEdgeProber } from '../src/adapters/edge/sockets.ts'
 import { fluxReceiver } from '../src/adapters/flux/receiver.ts'
+import { gitHubPullRequests } from '../src/adapters/github/pull-requests.ts'
 import { gitHubRepository } from '../src/adapters/github/repository.ts'
 import { kvFileCache } from '../src/adapters/kv/file-cache.ts'
 import { deadLetterQueue, jobQueue } from '../src/adapters/queue/jobs.ts'
 import { createCallLog } from '../src/adapters/recording-fetch.ts'
-import { unconfiguredRepository } from '../src/adapters/unconfigured.ts'
-import { type ConfigValues, findMissingConfig, isSet } from '../src/app/config.ts'
+import { unconfiguredPullRequests, unconfiguredRepository } from '../src/adapters/unconfigured.ts'
+import {
+	type ConfigValues,
+	type FeatureOff,
+	findFeaturesOff,
+	findMissingConfig,
+	isSet,
+} from '../src/app/config.ts'
 import type { Deps } from '../src/app/deps.ts'
 import { consoleLogger } from '../src/lib/log.ts'
 
@@ -44,11 +54,25 @@ export function buildDeps(env: Env): Deps {
 		dnsToken: setOrUndefined(env.CF_DNS_API_TOKEN),
 		calls,
 	})
+	const github =
+		isSet(env.GITHUB_TOKEN) && isSet(env.GITHUB_REPOSITORY)
+			? {
+					baseUrl: isSet(env.GITHUB_API_BASE_URL)
+						? env.GITHUB_API_BASE_URL
+						: 'https://api.github.com',
+					token: env.GITHUB_TOKEN,
+					repository: env.GITHUB_REPOSITORY,
+					calls,
+				}
+			: undefined
+	const featuresOff = findFeaturesOff(values)
+	warnFeaturesOff(featuresOff)
 	// The Cloudflare ports are getters: each client is built on first use (edge-apis.ts).
 	return withEdgeApis<Omit<Deps, keyof CloudflareEdgeApis>>(
 		{
 			version: pkg.version,
 			missingConfig: findMissingConfig(values),
+			featuresOff,
 			log: consoleLogger,
 			now: () => Date.now(),
 			sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -80,17 +104,16 @@ export function buildDeps(env: Env): Deps {
 			settings: d1SettingsStore(env.DB),
 			applications: d1ApplicationStore(env.DB),
 			fileCache: kvFileCache(env.CACHE),
-			repository:
-				isSet(env.GITHUB_TOKEN) && isSet(env.GITHUB_REPOSITORY)
-					? gitHubRepository({
-							baseUrl: isSet(env.GITHUB_API_BASE_URL)
-								? env.GITHUB_API_BASE_URL
-								: 'https://api.github.com',
-							token: env.GITHUB_TOKEN,
-							repository: env.GITHUB_REPOSITORY,
-							calls,
-						})
-					: unconfiguredRepository('GITHUB_TOKEN and GITHUB_REPOSITORY'),
+			repository: github
+				? gitHubRepository(github)
+				: unconfiguredRepository('GITHUB_TOKEN and GITHUB_REPOSITORY'),
+			pullRequests: github
+				? gitHubPullRequests(github)
+				: unconfiguredPullRequests('GITHUB_TOKEN and GITHUB_REPOSITORY'),
+			pullRequestChecks: d1PullRequestChecks(env.DB),
+			planForkPullRequests: env.GITHUB_PLAN_FORKS?.trim().toLowerCase() === 'true',
+			deployStatuses: d1DeployStatuses(env.DB),
+			alertTracks: d1AlertTracks(env.DB),
 			pinnedOwner: setOrUndefined(env.TIDEGATE_OWNER),
 			convergence: connectorWait(env.CONNECTOR_WAIT_SECONDS),
 			fluxReceiver:
@@ -126,4 +149,18 @@ function connectorWait(value: string | undefined): { windowMs: number; pollMs: n
 
 function setOrUndefined(value: string | undefined): string | undefined {
 	return isSet(value) ? value.trim() : undefined
+}
+
+let warnedFeaturesOff = false
+
+/** Says once per isolate (in effect, at startup) which optional features are off, and the likely cause. */
+function warnFeaturesOff(off: FeatureOff[]): void {
+	if (warnedFeaturesOff || off.length === 0) {
+		return
+	}
+	warnedFeaturesOff = true
+	consoleLogger.log('warn', 'config.features_off', {
+		off: off.map((f) => `${f.name}: ${f.effect}`),
+		hint: 'an optional secret set in .dev.vars is dropped by `wrangler dev` (it loads only [secrets] required); pass it with --var NAME:value, or wrangler secret put it when deployed',
+	})
 }

@@ -6,6 +6,8 @@
 import type { Deps } from '../src/app/deps.ts'
 import { backoffSeconds, type JobOutcome, reconcileJob } from '../src/app/edge/reconcile-job.ts'
 import { notifyFluxJob } from '../src/app/flux/notify-receiver.ts'
+import { deployStatusJob } from '../src/app/github/deploy-status.ts'
+import { pullRequestDeps, pullRequestJob } from '../src/app/github/pull-request-job.ts'
 import { sendAlertJob } from '../src/app/ops/alerts.ts'
 import { recordDeadLetter } from '../src/app/ops/dead-letters.ts'
 import { preflightJob } from '../src/app/preflight/job.ts'
@@ -25,6 +27,11 @@ function dispatch(deps: Deps, message: JobMessage, attempts: number): Promise<Jo
 			return sendAlertJob(deps, message, attempts)
 		case 'preflight':
 			return preflightJob(deps, message, attempts)
+		case 'pull_request':
+			// Handed the edge's reads only: a pull request's plan has nothing to write with.
+			return pullRequestJob(pullRequestDeps(deps), message, attempts)
+		case 'deploy.status':
+			return deployStatusJob(deps, message, attempts)
 	}
 }
 

@@ -4,7 +4,7 @@
  */
 
 import type { RoutesApi, SplitTunnelApi, TunnelApi } from '../domain/edge/ports.ts'
-import type { RepositoryApi } from '../domain/github/ports.ts'
+import type { PullRequestApi, RepositoryApi } from '../domain/github/ports.ts'
 import type { ApiFailure } from '../domain/ports.ts'
 import { err } from '../lib/result.ts'
 
@@ -44,5 +44,17 @@ export function unconfiguredRepository(names: string): RepositoryApi {
 		redeliver: fail,
 		changedFiles: fail,
 		readFileBounded: fail,
+	}
+}
+
+/** A PullRequestApi for when GITHUB_TOKEN or GITHUB_REPOSITORY is missing. */
+export function unconfiguredPullRequests(names: string): PullRequestApi {
+	const fail = async () => missing(names, 'checking pull requests')
+	return {
+		get: fail,
+		files: fail,
+		comments: fail,
+		createComment: fail,
+		updateComment: fail,
 	}
 }

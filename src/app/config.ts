@@ -105,6 +105,11 @@ export const CONFIG = {
 		optional: true,
 		neededFor: 'linking commit statuses and alerts to the dashboard',
 	},
+	GITHUB_PLAN_FORKS: {
+		secret: false,
+		optional: true,
+		neededFor: 'checking pull requests from forks (their tidegate.yaml is untrusted)',
+	},
 	GITHUB_WEBHOOK_SECRET_PREVIOUS: {
 		secret: true,
 		optional: true,
@@ -139,6 +144,36 @@ export function findMissingConfig(values: ConfigValues): MissingConfig[] {
 			kind: CONFIG[name].secret ? 'secret' : 'var',
 			neededFor: CONFIG[name].neededFor,
 		}))
+}
+
+/** An optional feature that is off because of its configuration. */
+export interface FeatureOff {
+	name: ConfigName
+	/** What does not happen, in words an operator can act on. */
+	effect: string
+}
+
+/**
+ * Optional features that are off. Worth saying out loud: `wrangler dev` loads only the secrets
+ * wrangler.toml lists in `[secrets] required`, so an optional secret set in `.dev.vars` is dropped
+ * without a word (docs/production.md, "Optional secrets").
+ */
+export function findFeaturesOff(values: ConfigValues): FeatureOff[] {
+	const off: FeatureOff[] = []
+	if (!isSet(values.ALERT_WEBHOOK_URL)) {
+		off.push({
+			name: 'ALERT_WEBHOOK_URL',
+			effect: 'alerts are not sent (each is logged as alert.dropped)',
+		})
+	}
+	if (isSet(values.FLUX_RECEIVER_URL) && !isSet(values.FLUX_RECEIVER_SECRET)) {
+		off.push({
+			name: 'FLUX_RECEIVER_SECRET',
+			effect:
+				'pushes are not forwarded to the Flux Receiver: FLUX_RECEIVER_URL is set, its secret is not',
+		})
+	}
+	return off
 }
 
 /** True for a non-blank value. */

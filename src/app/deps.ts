@@ -10,6 +10,7 @@ import type {
 	SplitTunnelApi,
 	TunnelApi,
 } from '../domain/edge/ports.ts'
+import type { AlertTrackStore } from '../domain/edge/run-alerts.ts'
 import type { RunStore } from '../domain/edge/runs.ts'
 import type { AgentApi, EdgeProber, EgressStore } from '../domain/egress/ports.ts'
 import type {
@@ -17,7 +18,14 @@ import type {
 	FluxReceiverApi,
 	ReceiverNotificationStore,
 } from '../domain/flux/ports.ts'
-import type { DeliveryStore, FileCache, RepositoryApi } from '../domain/github/ports.ts'
+import type {
+	DeliveryStore,
+	DeployStatusStore,
+	FileCache,
+	PullRequestApi,
+	PullRequestCheckStore,
+	RepositoryApi,
+} from '../domain/github/ports.ts'
 import type {
 	AlertSink,
 	ApiCallLog,
@@ -30,12 +38,14 @@ import type {
 } from '../domain/ports.ts'
 import type { PreflightStore } from '../domain/preflight/ports.ts'
 import type { Logger } from '../lib/log.ts'
-import type { MissingConfig } from './config.ts'
+import type { FeatureOff, MissingConfig } from './config.ts'
 
 /** The dependencies of every use case. */
 export interface Deps {
 	version: string
 	missingConfig: MissingConfig[]
+	/** Optional features that are off (shown by /healthz, warned about once per isolate). */
+	featuresOff: FeatureOff[]
 	log: Logger
 	/** Unix milliseconds. */
 	now(): number
@@ -66,6 +76,16 @@ export interface Deps {
 	applications: ApplicationStore
 	fileCache: FileCache
 	repository: RepositoryApi
+	/** Pull requests of the tracked repository and their comments (docs/preflight.md). */
+	pullRequests: PullRequestApi
+	/** Checks of pull request heads, and merges. */
+	pullRequestChecks: PullRequestCheckStore
+	/** Whether pull requests from forks are checked (GITHUB_PLAN_FORKS). */
+	planForkPullRequests: boolean
+	/** The `tidegate/deploy` status last posted per commit. */
+	deployStatuses: DeployStatusStore
+	/** Damped run, token and connector alert states. */
+	alertTracks: AlertTrackStore
 	tunnelApi: TunnelApi
 	splitTunnelApi: SplitTunnelApi
 	/** Undefined when CF_DNS_API_TOKEN is not set: DNS records are then skipped, with a warning. */

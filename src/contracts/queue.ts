@@ -47,12 +47,31 @@ export const preflightMessageSchema = z.object({
 		.nullable(),
 })
 
+/** Check a pull request's head: edge plan (read-only) and pre-flight, reported on the pull request. */
+export const pullRequestMessageSchema = z.object({
+	v: z.literal(1),
+	kind: z.literal('pull_request'),
+	deliveryId: z.string().min(1),
+	number: z.number().int().positive(),
+	/** The head the event was about; the job checks the pull request's head when it runs. */
+	headSha: z.string().regex(/^[0-9a-f]{40}$/),
+})
+
+/** Post `tidegate/deploy` on a commit from what Flux reported about it (docs/flux.md). */
+export const deployStatusMessageSchema = z.object({
+	v: z.literal(1),
+	kind: z.literal('deploy.status'),
+	commitSha: z.string().regex(/^[0-9a-f]{40}$/),
+})
+
 /** Every message kind the JOBS queue carries. */
 export const jobMessageSchema = z.discriminatedUnion('kind', [
 	reconcileMessageSchema,
 	fluxReceiverMessageSchema,
 	alertMessageSchema,
 	preflightMessageSchema,
+	pullRequestMessageSchema,
+	deployStatusMessageSchema,
 ])
 
 /** A message on the JOBS queue. */
@@ -65,3 +84,7 @@ export type FluxReceiverMessage = z.infer<typeof fluxReceiverMessageSchema>
 export type AlertMessage = z.infer<typeof alertMessageSchema>
 /** The pre-flight message. */
 export type PreflightMessage = z.infer<typeof preflightMessageSchema>
+/** The pull-request message. */
+export type PullRequestMessage = z.infer<typeof pullRequestMessageSchema>
+/** The deploy-status message. */
+export type DeployStatusMessage = z.infer<typeof deployStatusMessageSchema>

@@ -12,6 +12,7 @@ import { fluxWebhookRoutes } from './routes/flux-webhook.ts'
 import { githubWebhookRoutes } from './routes/github-webhook.ts'
 import { healthRoutes } from './routes/health.ts'
 import { pageRoutes } from './routes/pages.tsx'
+import { pullRequestRoutes } from './routes/pull-requests.tsx'
 
 /** Hono's typing for every route: the request's dependencies and id. */
 export interface AppEnv {
@@ -31,6 +32,7 @@ export function createApp(provideDeps: MiddlewareHandler<AppEnv>): Hono<AppEnv> 
 	app.route('/', fluxWebhookRoutes)
 	app.route('/api', createApi())
 	app.route('/', pageRoutes)
+	app.route('/', pullRequestRoutes)
 
 	app.notFound((c) =>
 		c.json(errorEnvelope('not_found', `no route for ${c.req.method} ${c.req.path}`), 404),

@@ -55,6 +55,27 @@ export const pushPayloadSchema = z.looseObject({
 /** A parsed `push` payload. */
 export type PushPayload = z.infer<typeof pushPayloadSchema>
 
+const repositoryRef = z.looseObject({ full_name: z.string().min(1) })
+
+/** The `pull_request` fields tidegate reads (any action; the intake decides which it acts on). */
+export const pullRequestPayloadSchema = z.looseObject({
+	action: z.string().min(1),
+	number: z.number().int().positive(),
+	pull_request: z.looseObject({
+		state: z.enum(['open', 'closed']),
+		draft: z.boolean().default(false),
+		merged: z.boolean().nullish(),
+		merge_commit_sha: sha.nullish(),
+		// `repo` is null when the fork the head lives in was deleted.
+		head: z.looseObject({ sha, ref: z.string(), repo: repositoryRef.nullable() }),
+		base: z.looseObject({ sha, ref: z.string().min(1), repo: repositoryRef }),
+	}),
+	repository: repositoryRef,
+})
+
+/** A parsed `pull_request` payload. */
+export type PullRequestPayload = z.infer<typeof pullRequestPayloadSchema>
+
 /** The `ping` fields tidegate reads. */
 export const pingPayloadSchema = z.looseObject({
 	zen: z.string().optional(),

@@ -315,7 +315,7 @@ describe('Cloudflare API: success:false, 4xx and unreadable answers', () => {
 		const drift = await reconcileNow({ trigger: 'drift' })
 		expect(drift.status).toBe('refused')
 		expect(drift.summary).toMatch(
-			/^refused: 3 of the 3 other teams' include entries seen at tidegate's last write are missing/,
+			/^refused: 3 of the 3 other teams' split-tunnel include entries seen at tidegate's last write are missing/,
 		)
 		expect(edge.cloudflare.writes()).toEqual([])
 		// A person looked and forces it: tidegate restores its own entries (and the tunnel) only.

@@ -293,7 +293,7 @@ describe('bounds: a large push is cut off with a clear message, never passed', (
 			status: 'incomplete',
 			files_changed: PREFLIGHT_LIMITS.maxFiles + 5,
 			files_checked: PREFLIGHT_LIMITS.maxFiles,
-			cut_off: `5 of ${PREFLIGHT_LIMITS.maxFiles + 5} changed manifests were not checked: the limit is ${PREFLIGHT_LIMITS.maxFiles} files per push`,
+			cut_off: `5 of ${PREFLIGHT_LIMITS.maxFiles + 5} changed manifests were not checked: the limit is ${PREFLIGHT_LIMITS.maxFiles} files per check`,
 		})
 	})
 

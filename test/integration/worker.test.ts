@@ -5,8 +5,9 @@ import {
 	getQueueResult,
 } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { failLostRuns } from '../../src/app/edge/lost-runs.ts'
+import { raiseAlert } from '../../src/app/ops/alerts.ts'
 import { buildDeps } from '../../workers/deps.ts'
 import worker from '../../workers/index.ts'
 
@@ -19,6 +20,35 @@ describe('the Worker skeleton', () => {
 		expect(body.version).toMatch(/^\d+\.\d+\.\d+/)
 		expect(body.missingConfig).toEqual([])
 		expect(JSON.stringify(body)).not.toContain('test-admin-token')
+	})
+
+	it('names an optional feature that is off in /healthz, and logs each alert it drops', async () => {
+		// What `wrangler dev` does to an optional secret set in .dev.vars: the Worker never sees it.
+		const withoutAlerts = { ...env, ALERT_WEBHOOK_URL: '' }
+		const res = await worker.fetch(
+			new Request('https://tidegate.test/healthz'),
+			withoutAlerts,
+			createExecutionContext(),
+		)
+		expect(await res.json()).toMatchObject({ missingConfig: [], off: ['ALERT_WEBHOOK_URL'] })
+		const warnings: string[] = []
+		const spy = vi.spyOn(console, 'warn').mockImplementation((line: string) => {
+			warnings.push(line)
+		})
+		try {
+			await raiseAlert(buildDeps(withoutAlerts), 'edge', 'the plan was refused')
+		} finally {
+			spy.mockRestore()
+		}
+		expect(warnings.map((w) => JSON.parse(w))).toContainEqual({
+			level: 'warn',
+			event: 'alert.dropped',
+			source: 'edge',
+			reason: 'ALERT_WEBHOOK_URL is not set',
+			text: 'the plan was refused',
+		})
+		const configured = await exports.default.fetch('https://tidegate.test/healthz')
+		expect(await configured.json()).toMatchObject({ off: [] })
 	})
 
 	it('answers unknown routes with a 404 JSON error envelope', async () => {

@@ -5,23 +5,18 @@
  */
 import { z } from 'zod'
 import { MAX_DESIRED_STATE_BYTES } from '../../domain/desired-state/load.ts'
-import type { BoundedFile, RepositoryApi } from '../../domain/github/ports.ts'
-import type { ApiCallLog, ApiFailure } from '../../domain/ports.ts'
+import {
+	type BoundedFile,
+	GITHUB_PERMISSIONS,
+	type RepositoryApi,
+} from '../../domain/github/ports.ts'
+import type { ApiFailure } from '../../domain/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
-import { recordingFetch } from '../recording-fetch.ts'
+import { failure, type GitHubOptions, repositoryRequest } from './request.ts'
 
-/** Per-request timeout; GitHub answers these in well under a second when healthy. */
-export const GITHUB_TIMEOUT_MS = 10_000
+export type { GitHubOptions } from './request.ts'
 
-/** What the repository adapter needs. */
-export interface GitHubOptions {
-	baseUrl: string
-	token: string
-	/** `owner/name`. */
-	repository: string
-	calls: ApiCallLog
-	fetch?: typeof fetch
-}
+const { contents, statuses, webhooks } = GITHUB_PERMISSIONS
 
 const deliveriesSchema = z.array(
 	z.looseObject({
@@ -40,24 +35,11 @@ const refSchema = z.looseObject({
 
 /** RepositoryApi over GitHub REST. */
 export function gitHubRepository(options: GitHubOptions): RepositoryApi {
-	const send = recordingFetch('github', options.calls, options.fetch ?? fetch)
-	const base = `${options.baseUrl.replace(/\/$/, '')}/repos/${options.repository}`
-	const request = (path: string, init: RequestInit & { accept?: string } = {}) =>
-		send(`${base}${path}`, {
-			...init,
-			headers: {
-				accept: init.accept ?? 'application/vnd.github+json',
-				authorization: `Bearer ${options.token}`,
-				'user-agent': 'tidegate',
-				'x-github-api-version': '2022-11-28',
-				...(init.body ? { 'content-type': 'application/json' } : {}),
-			},
-			signal: AbortSignal.timeout(GITHUB_TIMEOUT_MS),
-		})
+	const request = repositoryRequest(options)
 
 	const api: RepositoryApi = {
 		async branchHead(branch) {
-			const response = await attempt(() => request(`/git/ref/heads/${encodePath(branch)}`))
+			const response = await request(`/git/ref/heads/${encodePath(branch)}`)
 			if (!response.ok) {
 				return response
 			}
@@ -70,7 +52,7 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 				})
 			}
 			if (!response.value.ok) {
-				return err(await failure(response.value))
+				return err(await failure(response.value, contents))
 			}
 			const parsed = refSchema.safeParse(await response.value.json())
 			return parsed.success
@@ -98,32 +80,30 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 			return ok(file.value.text)
 		},
 		async postStatus(commitSha, status) {
-			const response = await attempt(() =>
-				request(`/statuses/${commitSha}`, {
-					method: 'POST',
-					body: JSON.stringify({
-						state: status.state,
-						context: status.context,
-						// GitHub refuses descriptions over 140 characters.
-						description: truncate(status.description, 140),
-						...(status.targetUrl ? { target_url: status.targetUrl } : {}),
-					}),
-				}),
-			)
+			const response = await request(`/statuses/${commitSha}`, {
+				method: 'POST',
+				body: {
+					state: status.state,
+					context: status.context,
+					// GitHub refuses descriptions over 140 characters.
+					description: truncate(status.description, 140),
+					...(status.targetUrl ? { target_url: status.targetUrl } : {}),
+				},
+			})
 			if (!response.ok) {
 				return response
 			}
-			return response.value.ok ? ok(undefined) : err(await failure(response.value))
+			return response.value.ok ? ok(undefined) : err(await failure(response.value, statuses))
 		},
 		async listHookDeliveries(hookId, perPage) {
-			const response = await attempt(() =>
-				request(`/hooks/${encodeURIComponent(hookId)}/deliveries?per_page=${perPage}`),
+			const response = await request(
+				`/hooks/${encodeURIComponent(hookId)}/deliveries?per_page=${perPage}`,
 			)
 			if (!response.ok) {
 				return response
 			}
 			if (!response.value.ok) {
-				return err(await failure(response.value))
+				return err(await failure(response.value, webhooks))
 			}
 			const parsed = deliveriesSchema.safeParse(await response.value.json())
 			if (!parsed.success) {
@@ -145,15 +125,14 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 			)
 		},
 		async redeliver(hookId, attemptId) {
-			const response = await attempt(() =>
-				request(`/hooks/${encodeURIComponent(hookId)}/deliveries/${attemptId}/attempts`, {
-					method: 'POST',
-				}),
+			const response = await request(
+				`/hooks/${encodeURIComponent(hookId)}/deliveries/${attemptId}/attempts`,
+				{ method: 'POST' },
 			)
 			if (!response.ok) {
 				return response
 			}
-			return response.value.ok ? ok(undefined) : err(await failure(response.value))
+			return response.value.ok ? ok(undefined) : err(await failure(response.value, webhooks))
 		},
 		async changedFiles(base, head) {
 			// `per_page=1`: the file list comes whole on the first page, so one small commit page suffices.
@@ -161,12 +140,12 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 				base === null
 					? `/commits/${encodeURIComponent(head)}`
 					: `/compare/${encodeURIComponent(base)}...${encodeURIComponent(head)}?per_page=1`
-			const response = await attempt(() => request(path))
+			const response = await request(path)
 			if (!response.ok) {
 				return response
 			}
 			if (!response.value.ok) {
-				return err(await failure(response.value))
+				return err(await failure(response.value, contents))
 			}
 			const parsed = changedFilesSchema.safeParse(await response.value.json())
 			if (!parsed.success) {
@@ -182,11 +161,9 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 			})
 		},
 		async readFileBounded(path, commitSha, maxBytes) {
-			const response = await attempt(() =>
-				request(`/contents/${encodePath(path)}?ref=${commitSha}`, {
-					accept: 'application/vnd.github.raw+json',
-				}),
-			)
+			const response = await request(`/contents/${encodePath(path)}?ref=${commitSha}`, {
+				accept: 'application/vnd.github.raw+json',
+			})
 			if (!response.ok) {
 				return response
 			}
@@ -194,7 +171,7 @@ export function gitHubRepository(options: GitHubOptions): RepositoryApi {
 				return ok(null)
 			}
 			if (!response.value.ok) {
-				return err(await failure(response.value))
+				return err(await failure(response.value, contents))
 			}
 			return readBounded(response.value, maxBytes)
 		},
@@ -264,79 +241,6 @@ async function readBounded(
 		offset += chunk.byteLength
 	}
 	return ok({ text: new TextDecoder().decode(bytes), bytes: total })
-}
-
-/** Network failures and timeouts are retryable; they are never "file missing". */
-async function attempt(call: () => Promise<Response>): Promise<Result<Response, ApiFailure>> {
-	try {
-		return ok(await call())
-	} catch (e) {
-		return err({
-			kind: 'unavailable',
-			retryable: true,
-			message: `GitHub API unreachable: ${e instanceof Error ? e.message : String(e)}`,
-		})
-	}
-}
-
-/** Classifies a non-2xx GitHub answer. */
-export async function failure(response: Response): Promise<ApiFailure> {
-	const status = response.status
-	const body = await response.text()
-	let message = body.slice(0, 200)
-	try {
-		message = (JSON.parse(body) as { message?: string }).message ?? message
-	} catch {
-		// Not JSON (an HTML error page): keep the start of the text.
-	}
-	const retryAfter = response.headers.get('retry-after')
-	const remaining = response.headers.get('x-ratelimit-remaining')
-	if (status === 429 || (status === 403 && (retryAfter !== null || remaining === '0'))) {
-		const reset = Number(response.headers.get('x-ratelimit-reset'))
-		const retryAfterSeconds =
-			retryAfter !== null && /^\d+$/.test(retryAfter)
-				? Number(retryAfter)
-				: Number.isFinite(reset) && reset > 0
-					? Math.max(1, Math.ceil(reset - Date.now() / 1000))
-					: 60
-		return {
-			kind: 'rate_limited',
-			retryable: true,
-			status,
-			retryAfterSeconds,
-			message: `GitHub rate limit (${status}): ${message}`,
-		}
-	}
-	if (status === 401 || status === 403) {
-		return {
-			kind: 'auth',
-			retryable: false,
-			status,
-			message: `GITHUB_TOKEN was refused (${status}: ${message}); it needs Contents: read, Commit statuses: write and Webhooks: read and write on the repository`,
-		}
-	}
-	if (status === 404) {
-		return {
-			kind: 'not_found',
-			retryable: false,
-			status,
-			message: `GitHub answered 404: ${message}`,
-		}
-	}
-	if (status >= 500) {
-		return {
-			kind: 'unavailable',
-			retryable: true,
-			status,
-			message: `GitHub answered ${status}: ${message}`,
-		}
-	}
-	return {
-		kind: 'rejected',
-		retryable: false,
-		status,
-		message: `GitHub rejected the request (${status}): ${message}`,
-	}
 }
 
 function encodePath(path: string): string {

@@ -6,6 +6,8 @@
 import type { ReconcileMessage } from '../../contracts/queue.ts'
 import type { Run } from '../../domain/edge/runs.ts'
 import type { Deps } from '../deps.ts'
+import { pullRequestPlanNote } from '../github/pull-request-merge.ts'
+import { alertOnRunResult } from '../ops/run-alerts.ts'
 import { type RunResult, reconcile } from './reconcile.ts'
 
 /** What the consumer should do with the message. */
@@ -83,9 +85,17 @@ export async function executeRun(
 		status: result.status,
 		calls: apiCalls.length,
 	})
+	await alertOnRunResult(deps, run, result)
 	if (reportsOnCommit && result.commitSha) {
 		const [state, description] = finalStatus(result)
-		await postStatus(deps, run, result.commitSha, state, description)
+		const note = run.trigger === 'push' ? await pullRequestPlanNote(deps, result) : null
+		await postStatus(
+			deps,
+			run,
+			result.commitSha,
+			state,
+			note ? `${note}; ${description}` : description,
+		)
 	}
 	return { retry: false }
 }

@@ -66,6 +66,7 @@ type ReconcileDeps = Pick<
 	| 'source'
 	| 'alerts'
 	| 'jobs'
+	| 'log'
 >
 
 /** Reconciles the edge with the branch head for `run`. */

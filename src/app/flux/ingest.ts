@@ -12,6 +12,7 @@ import {
 import { alertText, stepObject } from '../../domain/flux/ledger.ts'
 import type { FluxLedgerStore } from '../../domain/flux/ports.ts'
 import type { Deps } from '../deps.ts'
+import { queueDeployStatus } from '../github/deploy-status.ts'
 import { raiseAlert } from '../ops/alerts.ts'
 
 /** What became of an event. */
@@ -65,6 +66,7 @@ export async function ingestFluxEvent(
 			await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * attempt))
 			continue
 		}
+		await queueDeployStatus(deps, event, step.stale)
 		const transition = step.transition
 		if (transition) {
 			await alertSafely(

@@ -1,12 +1,13 @@
 /**
  * @module GitHub delivery intake, after the signature was verified: dedupe on X-GitHub-Delivery,
- * record, and queue a reconcile for pushes to the tracked branch. A push is a hint; the reconcile
- * reads the branch head itself, so late or repeated pushes cannot roll anything back.
+ * record, and queue a reconcile for pushes to the tracked branch, or the check of a pull request
+ * that targets it. A push is a hint; the reconcile reads the branch head itself, so late or
+ * repeated pushes cannot roll anything back. Likewise the pull-request job reads the pull request.
  */
 import type { JobMessage } from '../../contracts/queue.ts'
 import type { Run } from '../../domain/edge/runs.ts'
 import type { GitHubDelivery } from '../../domain/github/ports.ts'
-import type { PushPayload } from '../../webhooks/github.ts'
+import type { PullRequestPayload, PushPayload } from '../../webhooks/github.ts'
 import type { Deps } from '../deps.ts'
 import { failUnsent, newRun, sendRun } from '../edge/enqueue.ts'
 import { preflightMessage } from '../preflight/job.ts'
@@ -18,6 +19,7 @@ export interface VerifiedDelivery {
 	event:
 		| { name: 'ping' }
 		| { name: 'push'; payload: PushPayload }
+		| { name: 'pull_request'; payload: PullRequestPayload }
 		| { name: string; payload?: undefined }
 }
 
@@ -27,6 +29,7 @@ export type IngestOutcome =
 	| { kind: 'ping' }
 	| { kind: 'ignored'; reason: string }
 	| { kind: 'queued'; runId: number }
+	| { kind: 'queued-pull-request'; number: number }
 
 type IngestDeps = Pick<
 	Deps,
@@ -38,6 +41,7 @@ type IngestDeps = Pick<
 	| 'repositoryName'
 	| 'fluxReceiver'
 	| 'receiverNotifications'
+	| 'pullRequestChecks'
 >
 
 /** Records a verified delivery once and queues what it asks for. */
@@ -46,13 +50,14 @@ export async function ingestGitHubDelivery(
 	delivery: VerifiedDelivery,
 ): Promise<IngestOutcome> {
 	const push = pushOf(delivery)
+	const pull = pullOf(delivery)
 	const record: GitHubDelivery = {
 		deliveryId: delivery.deliveryId,
 		event: delivery.event.name,
 		status: 'received',
 		reason: null,
-		ref: push?.ref ?? null,
-		afterSha: push?.after ?? null,
+		ref: push?.ref ?? (pull ? `refs/pull/${pull.number}/head` : null),
+		afterSha: push?.after ?? pull?.pull_request.head.sha ?? null,
 		runId: null,
 		hookId: delivery.hookId,
 		receivedAt: deps.now(),
@@ -64,7 +69,7 @@ export async function ingestGitHubDelivery(
 	const claim = await deps.deliveries.claim(
 		record,
 		deps.now() - CLAIM_TIMEOUT_MS,
-		ignored === undefined
+		ignored === undefined && push
 			? newRun({ trigger: 'push', deliveryId: delivery.deliveryId }, record.receivedAt)
 			: undefined,
 	)
@@ -86,6 +91,10 @@ function pushOf(delivery: VerifiedDelivery): PushPayload | undefined {
 	return delivery.event.name === 'push' ? delivery.event.payload : undefined
 }
 
+function pullOf(delivery: VerifiedDelivery): PullRequestPayload | undefined {
+	return delivery.event.name === 'pull_request' ? delivery.event.payload : undefined
+}
+
 /** A claim older than this belongs to a handler that died; the delivery may be claimed again. */
 const CLAIM_TIMEOUT_MS = 60_000
 
@@ -99,6 +108,10 @@ async function processClaimed(
 	if (delivery.event.name === 'ping') {
 		await deps.deliveries.save({ ...record, status: 'ping' })
 		return { kind: 'ping' }
+	}
+	const pull = pullOf(delivery)
+	if (pull) {
+		return processPullRequest(deps, delivery.deliveryId, record, pull, ignored)
 	}
 	let companions: JobMessage[] = []
 	const push = pushOf(delivery)
@@ -123,6 +136,67 @@ async function processClaimed(
 	await sendRun(deps, run, companions)
 	await deps.deliveries.save({ ...record, status: 'queued', runId: run.id })
 	return { kind: 'queued', runId: run.id }
+}
+
+/**
+ * Queues the check of a pull request's head, or records a merge (its commit's edge-sync status
+ * then compares what was applied with the plan shown on the pull request).
+ */
+async function processPullRequest(
+	deps: IngestDeps,
+	deliveryId: string,
+	record: GitHubDelivery,
+	pull: PullRequestPayload,
+	ignored: string | undefined,
+): Promise<IngestOutcome> {
+	if (ignored !== undefined) {
+		await deps.deliveries.save({ ...record, status: 'ignored', reason: ignored })
+		return { kind: 'ignored', reason: ignored }
+	}
+	const mergeCommitSha = pull.pull_request.merge_commit_sha
+	if (pull.action === 'closed' && mergeCommitSha) {
+		await deps.pullRequestChecks.recordMerge({
+			number: pull.number,
+			headSha: pull.pull_request.head.sha,
+			mergeCommitSha,
+			mergedAt: deps.now(),
+		})
+		const reason = `pull request #${pull.number} was merged as ${mergeCommitSha.slice(0, 7)}; recorded for that commit's tidegate/edge-sync`
+		await deps.deliveries.save({ ...record, status: 'ignored', reason })
+		return { kind: 'ignored', reason }
+	}
+	await deps.jobs.send({
+		v: 1,
+		kind: 'pull_request',
+		deliveryId,
+		number: pull.number,
+		headSha: pull.pull_request.head.sha,
+	})
+	await deps.deliveries.save({ ...record, status: 'queued' })
+	return { kind: 'queued-pull-request', number: pull.number }
+}
+
+/** The `pull_request` actions that (re)check a pull request's head. */
+const CHECKED_ACTIONS = new Set(['opened', 'synchronize', 'reopened', 'ready_for_review'])
+
+/** Why a `pull_request` delivery asks for nothing, or `undefined` when it asks for a check or records a merge. */
+function whyPullIgnored(deps: IngestDeps, pull: PullRequestPayload): string | undefined {
+	const repository = pull.repository.full_name
+	if (repository.toLowerCase() !== deps.repositoryName?.toLowerCase()) {
+		return `pull request in ${repository}, not the tracked repository ${deps.repositoryName ?? '(GITHUB_REPOSITORY is not set)'}`
+	}
+	if (pull.pull_request.base.ref !== deps.source.branch) {
+		return `pull request #${pull.number} targets ${pull.pull_request.base.ref}, not the tracked branch ${deps.source.branch}`
+	}
+	if (CHECKED_ACTIONS.has(pull.action)) {
+		return undefined
+	}
+	if (pull.action === 'closed') {
+		return pull.pull_request.merged && pull.pull_request.merge_commit_sha
+			? undefined
+			: `pull request #${pull.number} was closed without merging`
+	}
+	return `pull_request action "${pull.action}" is not one tidegate acts on`
 }
 
 function tracksBranch(deps: IngestDeps, push: PushPayload): boolean {
@@ -161,6 +235,10 @@ async function pushCompanions(
 function whyIgnored(deps: IngestDeps, delivery: VerifiedDelivery): string | undefined {
 	if (delivery.event.name === 'ping') {
 		return 'ping'
+	}
+	const pull = pullOf(delivery)
+	if (pull) {
+		return whyPullIgnored(deps, pull)
 	}
 	const push = pushOf(delivery)
 	if (!push) {

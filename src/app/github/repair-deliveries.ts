@@ -4,8 +4,10 @@
  * tidegate reads the hook's recent deliveries and asks for a redelivery of each one that failed
  * and was never handled — once per delivery, a bounded number per run.
  */
+import { GITHUB_PERMISSIONS } from '../../domain/github/ports.ts'
 import type { Deps } from '../deps.ts'
 import type { JobResult } from '../ops/jobs.ts'
+import { alertOnTokenRefused, noteTokenWorked } from '../ops/run-alerts.ts'
 
 /** GitHub keeps deliveries for redelivery for three days (github.com). */
 export const REDELIVERY_WINDOW_MS = 3 * 24 * 60 * 60 * 1000
@@ -15,7 +17,18 @@ const PAGE = 100
 
 /** Finds failed, unhandled deliveries and requests their redelivery. */
 export async function repairMissedDeliveries(
-	deps: Pick<Deps, 'repository' | 'deliveries' | 'now' | 'missingConfig'>,
+	deps: Pick<
+		Deps,
+		| 'repository'
+		| 'deliveries'
+		| 'now'
+		| 'missingConfig'
+		| 'alertTracks'
+		| 'alerts'
+		| 'jobs'
+		| 'log'
+		| 'publicUrl'
+	>,
 ): Promise<JobResult> {
 	if (deps.missingConfig.some((m) => m.name === 'GITHUB_TOKEN' || m.name === 'GITHUB_REPOSITORY')) {
 		return { outcome: 'skipped', detail: 'not configured: GITHUB_TOKEN, GITHUB_REPOSITORY' }
@@ -28,9 +41,14 @@ export async function repairMissedDeliveries(
 		}
 	}
 	const listed = await deps.repository.listHookDeliveries(hookId, PAGE)
+	const doing = `listing the webhook's deliveries to repair missed ones`
 	if (!listed.ok) {
+		if (listed.error.kind === 'auth') {
+			await alertOnTokenRefused(deps, listed.error.message, doing)
+		}
 		throw new Error(`could not list deliveries of hook ${hookId}: ${listed.error.message}`)
 	}
+	await noteTokenWorked(deps, 'GITHUB_TOKEN', [GITHUB_PERMISSIONS.webhooks], doing)
 	const since = deps.now() - REDELIVERY_WINDOW_MS
 	const byGuid = new Map<string, { latest: (typeof listed.value)[number]; delivered: boolean }>()
 	for (const attempt of listed.value) {

@@ -6,13 +6,18 @@ import type { AlertMessage } from '../../contracts/queue.ts'
 import type { Deps } from '../deps.ts'
 import { backoffSeconds, type JobOutcome } from '../edge/reconcile-job.ts'
 
-/** Queues an alert; a no-op when no ALERT_WEBHOOK_URL is configured. */
+/** Queues an alert; without ALERT_WEBHOOK_URL it is only logged (`alert.dropped`), never silently lost. */
 export async function raiseAlert(
-	deps: Pick<Deps, 'alerts' | 'jobs'>,
+	deps: Pick<Deps, 'alerts' | 'jobs' | 'log'>,
 	source: string,
 	text: string,
 ): Promise<void> {
 	if (!deps.alerts) {
+		deps.log.log('warn', 'alert.dropped', {
+			source,
+			reason: 'ALERT_WEBHOOK_URL is not set',
+			text: text.slice(0, 300),
+		})
 		return
 	}
 	await deps.jobs.send({ v: 1, kind: 'alert', source, text: text.slice(0, 4000) })

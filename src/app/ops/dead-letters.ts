@@ -4,6 +4,7 @@
  */
 import { jobMessageSchema } from '../../contracts/queue.ts'
 import type { Deps } from '../deps.ts'
+import { alertOnDeadRun } from './run-alerts.ts'
 
 interface Received {
 	id: string
@@ -37,6 +38,9 @@ export async function recordDeadLetter(deps: Deps, message: Received): Promise<v
 			errorMessage: `${reason}; the message is kept in dead_letters`,
 			finishedAt: deps.now(),
 		})
+		if (run) {
+			await alertOnDeadRun(deps, run, reason)
+		}
 	}
 	deps.log.log('warn', 'queue.dead_letter', { messageId: message.id, reason })
 }

@@ -9,7 +9,7 @@ import type { PreflightMessage } from '../../contracts/queue.ts'
 import { loadDesiredState } from '../../domain/desired-state/load.ts'
 import type { OwnershipConfig } from '../../domain/desired-state/model.ts'
 import { formatDiagnostic } from '../../domain/diagnostics.ts'
-import type { CommitStatus } from '../../domain/github/ports.ts'
+import type { ChangedFile, CommitStatus } from '../../domain/github/ports.ts'
 import type { ApiFailure } from '../../domain/ports.ts'
 import {
 	checkManifests,
@@ -24,6 +24,7 @@ import { err, ok, type Result } from '../../lib/result.ts'
 import type { PushPayload } from '../../webhooks/github.ts'
 import type { Deps } from '../deps.ts'
 import { backoffSeconds, type JobOutcome } from '../edge/reconcile-job.ts'
+import { alertOnTokenRefused } from '../ops/run-alerts.ts'
 
 /** The commit status context of the check. */
 export const PREFLIGHT_CONTEXT = 'tidegate/preflight'
@@ -59,7 +60,7 @@ export function preflightMessage(deliveryId: string, push: PushPayload): Preflig
 }
 
 /** A failure that ends the check without a verdict. */
-interface Stop {
+export interface Stop {
 	failure: ApiFailure
 	what: string
 }
@@ -110,22 +111,18 @@ type OwnershipAtCommit =
 /** tidegate.yaml at the commit (through the content-addressed cache the reconcile also uses). */
 async function loadOwnership(deps: Deps, sha: string): Promise<Result<OwnershipAtCommit, Stop>> {
 	const path = deps.source.path
-	let text = await deps.fileCache.get(sha, path)
+	const read = await readConfigText(deps, sha)
+	if (!read.ok) {
+		return read
+	}
+	const text = read.value
 	if (text === null) {
-		const file = await deps.repository.readFile(path, sha)
-		if (!file.ok) {
-			return err({ failure: file.error, what: `reading ${path}` })
-		}
-		if (file.value === null) {
-			return ok({ kind: 'skip', reason: `${path} does not exist at this commit` })
-		}
-		text = file.value
-		await deps.fileCache.put(sha, path, text)
+		return ok({ kind: 'skip', reason: `${path} does not exist at this commit` })
 	}
 	const loaded = loadDesiredState(text)
 	if (!loaded.ok) {
 		// Only a file that asks for the check hears that it could not run; others stay silent.
-		if (!/^ownership\s*:/m.test(text)) {
+		if (!asksForOwnership(text)) {
 			return ok({ kind: 'skip', reason: `${path} is invalid and has no ownership section` })
 		}
 		const first = loaded.error.find((d) => d.severity === 'error')
@@ -137,6 +134,31 @@ async function loadOwnership(deps: Deps, sha: string): Promise<Result<OwnershipA
 		: ok({ kind: 'skip', reason: `${path} has no ownership section` })
 }
 
+/** Whether a file (valid or not) has an `ownership` section, i.e. asks for the check. */
+export function asksForOwnership(text: string): boolean {
+	return /^ownership\s*:/m.test(text)
+}
+
+/** tidegate.yaml's text at a commit, through the commit-addressed cache; null when it does not exist there. */
+export async function readConfigText(
+	deps: Pick<Deps, 'source' | 'fileCache' | 'repository'>,
+	sha: string,
+): Promise<Result<string | null, Stop>> {
+	const path = deps.source.path
+	const cached = await deps.fileCache.get(sha, path)
+	if (cached !== null) {
+		return ok(cached)
+	}
+	const file = await deps.repository.readFile(path, sha)
+	if (!file.ok) {
+		return err({ failure: file.error, what: `reading ${path}` })
+	}
+	if (file.value !== null) {
+		await deps.fileCache.put(sha, path, file.value)
+	}
+	return ok(file.value)
+}
+
 /** Lists the push's changed manifests, reads them within the bounds, and checks them. */
 async function checkPush(
 	deps: Deps,
@@ -144,7 +166,7 @@ async function checkPush(
 	ownership: OwnershipConfig,
 ): Promise<Result<PreflightResult, Stop>> {
 	const sha = message.commitSha
-	const cutOff: { long: string; short: string }[] = []
+	const cutOff: CutOff[] = []
 	let changed = await deps.repository.changedFiles(message.beforeSha, sha)
 	if (!changed.ok && changed.error.kind === 'not_found' && message.beforeSha !== null) {
 		// A force push can leave `before` unknown to GitHub; the head commit's own changes are all we can list.
@@ -163,13 +185,37 @@ async function checkPush(
 			short: `over ${changed.value.files.length} files changed`,
 		})
 	}
+	const checked = await checkChangedFiles(deps, sha, changed.value.files, ownership, cutOff)
+	return checked.ok ? ok({ ...emptyResult(message, deps.now()), ...checked.value }) : checked
+}
+
+/** Something the check left out: the long text for the record, the short one for the status. */
+export interface CutOff {
+	long: string
+	short: string
+}
+
+/** A check's verdict and what it covered, before it is tied to a push or a pull request. */
+export type ChangesChecked = Pick<
+	PreflightResult,
+	'status' | 'conflictCount' | 'filesChanged' | 'filesChecked' | 'cutOff' | 'findings' | 'summary'
+>
+
+/**
+ * Reads the changed YAML files under `fluxPaths` at `sha` within PREFLIGHT_LIMITS and checks
+ * them; `cutOff` says what the listing already left out. A check cut off is never `clean`.
+ */
+export async function checkChangedFiles(
+	deps: Pick<Deps, 'repository'>,
+	sha: string,
+	changed: readonly ChangedFile[],
+	ownership: OwnershipConfig,
+	listingCutOff: readonly CutOff[] = [],
+): Promise<Result<ChangesChecked, Stop>> {
+	const cutOff = [...listingCutOff]
 	const accept = manifestPathFilter(ownership)
 	const paths = [
-		...new Set(
-			changed.value.files
-				.filter((f) => f.status !== 'removed' && accept(f.path))
-				.map((f) => f.path),
-		),
+		...new Set(changed.filter((f) => f.status !== 'removed' && accept(f.path)).map((f) => f.path)),
 	].sort()
 	const files: ManifestFile[] = []
 	const tooLarge: string[] = []
@@ -179,7 +225,7 @@ async function checkPush(
 		if (index >= PREFLIGHT_LIMITS.maxFiles) {
 			const rest = paths.length - index
 			cutOff.push({
-				long: `${rest} of ${paths.length} changed manifests were not checked: the limit is ${PREFLIGHT_LIMITS.maxFiles} files per push`,
+				long: `${rest} of ${paths.length} changed manifests were not checked: the limit is ${PREFLIGHT_LIMITS.maxFiles} files per check`,
 				short: `${rest} manifests over the ${PREFLIGHT_LIMITS.maxFiles}-file limit not checked`,
 			})
 			break
@@ -209,7 +255,7 @@ async function checkPush(
 	}
 	if (overTotal > 0) {
 		cutOff.push({
-			long: `${overTotal} changed manifests were not checked: together the files exceed ${mib(PREFLIGHT_LIMITS.maxTotalBytes)} per push`,
+			long: `${overTotal} changed manifests were not checked: together the files exceed ${mib(PREFLIGHT_LIMITS.maxTotalBytes)} per check`,
 			short: `${overTotal} manifests over the ${mib(PREFLIGHT_LIMITS.maxTotalBytes)} total not checked`,
 		})
 	}
@@ -225,7 +271,6 @@ async function checkPush(
 	const status: PreflightResult['status'] =
 		findings.length > 0 ? 'conflicts' : cutOff.length > 0 ? 'incomplete' : 'clean'
 	return ok({
-		...emptyResult(message, deps.now()),
 		status,
 		conflictCount: conflicts,
 		filesChanged: paths.length,
@@ -308,15 +353,14 @@ async function stopped(
 	stop: Stop,
 ): Promise<JobOutcome> {
 	const { failure } = stop
-	if (failure.retryable && attempts < PREFLIGHT_MAX_ATTEMPTS) {
-		const delaySeconds = failure.retryAfterSeconds ?? backoffSeconds(attempts)
-		deps.log.log('warn', 'preflight.retry', {
-			commitSha: message.commitSha,
-			attempts,
-			delaySeconds,
-			error: failure.message,
-		})
-		return { retry: true, delaySeconds }
+	const retry = await retryOrAlert(deps, stop, attempts, {
+		maxAttempts: PREFLIGHT_MAX_ATTEMPTS,
+		doing: `pre-flighting ${message.commitSha.slice(0, 7)}`,
+		event: 'preflight.retry',
+		fields: { commitSha: message.commitSha },
+	})
+	if (retry) {
+		return retry
 	}
 	const error = `${stop.what}: ${failure.message}${failure.retryable ? ` (gave up after ${attempts} attempts)` : ''}`
 	return finish(
@@ -331,6 +375,33 @@ async function stopped(
 		},
 		{ mayRetry: false },
 	)
+}
+
+/**
+ * What a GitHub job does first with a failure: a refused token is alerted; one that may pass is
+ * retried with backoff (or after Retry-After) while attempts remain. Undefined: report it now.
+ */
+export async function retryOrAlert(
+	deps: Parameters<typeof alertOnTokenRefused>[0],
+	stop: Stop,
+	attempts: number,
+	options: { maxAttempts: number; doing: string; event: string; fields: Record<string, unknown> },
+): Promise<JobOutcome | undefined> {
+	const { failure } = stop
+	if (failure.kind === 'auth') {
+		await alertOnTokenRefused(deps, failure.message, options.doing)
+	}
+	if (!failure.retryable || attempts >= options.maxAttempts) {
+		return undefined
+	}
+	const delaySeconds = failure.retryAfterSeconds ?? backoffSeconds(attempts)
+	deps.log.log('warn', options.event, {
+		...options.fields,
+		attempts,
+		delaySeconds,
+		error: failure.message,
+	})
+	return { retry: true, delaySeconds }
 }
 
 /** Records the result, then posts it on the commit. */

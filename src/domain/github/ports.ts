@@ -1,7 +1,11 @@
-/** @module Ports of the GitOps repository: GitHub's REST API, verified deliveries, files by commit. */
+/**
+ * @module Ports of the GitOps repository: GitHub's REST API (commits, files, statuses, pull requests
+ * and their comments), verified deliveries, files by commit, pull-request checks and deploy statuses.
+ */
 import type { Result } from '../../lib/result.ts'
 import type { NewRun, Run } from '../edge/runs.ts'
 import type { ApiFailure } from '../ports.ts'
+import type { PreflightFinding } from '../preflight/check.ts'
 
 /** The GitOps repository (GitHub REST). */
 export interface RepositoryApi {
@@ -119,4 +123,107 @@ export interface DeliveryStore {
 		requestedAt: number
 		outcome: string
 	}): Promise<void>
+}
+
+/**
+ * The fine-grained token permissions each GitHub call needs, named as GitHub's token settings name
+ * them: refusals quote them, and the token alert recovers only once the refused one works again.
+ */
+export const GITHUB_PERMISSIONS = {
+	contents: 'Contents: read',
+	statuses: 'Commit statuses: read and write',
+	pullRequests: 'Pull requests: read and write',
+	webhooks: 'Webhooks: read and write',
+} as const
+
+/** A pull request as tidegate reads it. */
+export interface PullRequestInfo {
+	number: number
+	state: 'open' | 'closed'
+	draft: boolean
+	headSha: string
+	/** `owner/name` of the repository the head branch lives in; null when that fork was deleted. */
+	headRepository: string | null
+	baseRef: string
+	/** How many files the pull request changes (GitHub lists at most 3000 of them). */
+	changedFiles: number
+}
+
+/** An issue comment (pull requests are issues) as tidegate reads it. */
+export interface IssueComment {
+	id: number
+	body: string
+}
+
+/** Pull requests of the GitOps repository and their conversation (GitHub REST). */
+export interface PullRequestApi {
+	get(number: number): Promise<Result<PullRequestInfo, ApiFailure>>
+	/** The files the pull request changes, at most `maxFiles` (GitHub pages them 100 at a time). */
+	files(number: number, maxFiles: number): Promise<Result<ChangedFiles, ApiFailure>>
+	/** The pull request's comments, oldest first, at most `maxComments`. */
+	comments(number: number, maxComments: number): Promise<Result<IssueComment[], ApiFailure>>
+	createComment(number: number, body: string): Promise<Result<IssueComment, ApiFailure>>
+	/** Edits a comment in place; `not_found` when it was deleted. */
+	updateComment(id: number, body: string): Promise<Result<void, ApiFailure>>
+}
+
+/** A verdict as posted in a commit status. */
+export interface CheckVerdict {
+	state: 'success' | 'failure' | 'error'
+	/** The status description (GitHub shows 140 characters). */
+	summary: string
+}
+
+/** The checks of one pull request head, as recorded (D1 `pull_request_checks`). */
+export interface PullRequestCheck {
+	number: number
+	headSha: string
+	/** `owner/name` of the head's repository (a fork's, for a fork). */
+	headRepository: string | null
+	baseRef: string
+	deliveryId: string
+	edge: CheckVerdict
+	/** The rendered edge plan, when one was made. */
+	planText: string | null
+	/** What the plan would change, canonical, to tell whether the merge applied the same thing. */
+	planFingerprint: string | null
+	warnings: string[]
+	preflight: CheckVerdict
+	findings: PreflightFinding[]
+	/** Why the pre-flight check did not cover every changed manifest, when it did not. */
+	preflightCutOff: string | null
+	/** The pull request's tidegate comment, once posted. */
+	commentId: number | null
+	checkedAt: number
+}
+
+/** A recorded merge: which pull request head became which commit on the tracked branch. */
+export interface PullRequestMerge {
+	number: number
+	headSha: string
+	mergeCommitSha: string
+	mergedAt: number
+}
+
+/** Pull-request checks (D1): one row per pull request head, plus merges. */
+export interface PullRequestCheckStore {
+	/** Inserts or replaces the check of its head; prunes checks older than the retention. */
+	record(check: PullRequestCheck): Promise<void>
+	find(number: number, headSha: string): Promise<PullRequestCheck | undefined>
+	/** The comment id tidegate last used on the pull request, whatever the head. */
+	commentId(number: number): Promise<number | null>
+	setCommentId(number: number, headSha: string, commentId: number): Promise<void>
+	recordMerge(merge: PullRequestMerge): Promise<void>
+	/** The check of the head a merge commit came from, if the merge was recorded and the head checked. */
+	forMergeCommit(mergeCommitSha: string): Promise<PullRequestCheck | undefined>
+}
+
+/** A commit status's state and text: what makes two posts the same. */
+export type PostedStatus = Pick<CommitStatus, 'state' | 'description'>
+
+/** What tidegate last posted as `tidegate/deploy` on each commit, so a status is posted once per change. */
+export interface DeployStatusStore {
+	get(commitSha: string): Promise<PostedStatus | undefined>
+	/** Records a posted status; prunes records older than the retention. */
+	record(commitSha: string, status: PostedStatus, at: number): Promise<void>
 }

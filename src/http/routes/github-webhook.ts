@@ -1,12 +1,14 @@
 /**
  * `POST /webhooks/github`: cap → content type → headers → raw body → HMAC (current and previous
- * secret, constant time) → JSON + schema → dedupe on X-GitHub-Delivery → record → queue → 202.
+ * secret, constant time) → JSON + schema (`push`, `pull_request`, `ping`) → dedupe on
+ * X-GitHub-Delivery → record → queue → 202.
  */
 import { Hono } from 'hono'
 import type { z } from 'zod'
 import { ingestGitHubDelivery, type VerifiedDelivery } from '../../app/github/ingest.ts'
 import {
 	pingPayloadSchema,
+	pullRequestPayloadSchema,
 	pushPayloadSchema,
 	verifyGitHubSignature,
 } from '../../webhooks/github.ts'
@@ -53,6 +55,8 @@ export const githubWebhookRoutes = new Hono<AppEnv>().post('/webhooks/github', a
 			return c.json({ deliveryId, status: 'ignored', reason: outcome.reason }, 200)
 		case 'queued':
 			return c.json({ deliveryId, status: 'queued', runId: outcome.runId }, 202)
+		case 'queued-pull-request':
+			return c.json({ deliveryId, status: 'queued', pullRequest: outcome.number }, 202)
 	}
 })
 
@@ -65,6 +69,9 @@ const SIGNATURE_MESSAGES = {
 function parseEvent(event: string, json: unknown): VerifiedDelivery['event'] {
 	if (event === 'push') {
 		return { name: 'push', payload: parse(pushPayloadSchema, json, 'push') }
+	}
+	if (event === 'pull_request') {
+		return { name: 'pull_request', payload: parse(pullRequestPayloadSchema, json, 'pull_request') }
 	}
 	if (event === 'ping') {
 		parse(pingPayloadSchema, json, 'ping')

@@ -44,6 +44,31 @@ const deleteBranchSchema = z.strictObject({
 
 const repoSchema = z.strictObject({ repo: z.string().optional() })
 
+const openPullSchema = z.strictObject({
+	repo: z.string().optional(),
+	head: z.string().min(1),
+	base: z.string().optional(),
+	title: z.string().optional(),
+	body: z.string().optional(),
+	draft: z.boolean().optional(),
+	fork: z.string().optional(),
+	files: filesSchema.optional(),
+	message: z.string().optional(),
+	delivery: deliverySchema.optional(),
+})
+
+const pullPushSchema = z.strictObject({
+	repo: z.string().optional(),
+	files: filesSchema,
+	message: z.string().optional(),
+	delivery: deliverySchema.optional(),
+})
+
+const mergeSchema = z.strictObject({
+	repo: z.string().optional(),
+	delivery: deliverySchema.optional(),
+})
+
 const eventSchema = z.strictObject({
 	repo: z.string().optional(),
 	event: z.string().min(1),
@@ -97,6 +122,9 @@ export function createControlApp(standin: GitHubStandin): Hono {
 				'POST /__standin/delete-branch',
 				'POST /__standin/ping',
 				'POST /__standin/events',
+				'POST /__standin/pulls',
+				'POST /__standin/pulls/:number/push',
+				'POST /__standin/pulls/:number/merge',
 				'GET /__standin/deliveries',
 				'POST /__standin/deliveries/:id/redeliver',
 				'PUT /__standin/webhook',
@@ -148,6 +176,35 @@ export function createControlApp(standin: GitHubStandin): Hono {
 			}),
 		)
 	})
+
+	app.post('/pulls', async (c) => {
+		const { files, ...rest } = await bodyOf(c.req.raw, openPullSchema)
+		const opened = await standin.openPullRequest({
+			...defined(rest),
+			...(files ? { files: decodeFiles(files) } : {}),
+		})
+		return c.json(opened, 201)
+	})
+
+	app.post('/pulls/:number/push', async (c) => {
+		const { files, ...rest } = await bodyOf(c.req.raw, pullPushSchema)
+		return c.json(
+			await standin.pushToPullRequest({
+				...defined(rest),
+				number: Number(c.req.param('number')),
+				files: decodeFiles(files),
+			}),
+		)
+	})
+
+	app.post('/pulls/:number/merge', async (c) =>
+		c.json(
+			await standin.mergePullRequest({
+				...defined(await bodyOf(c.req.raw, mergeSchema)),
+				number: Number(c.req.param('number')),
+			}),
+		),
+	)
 
 	app.get('/deliveries', async (c) => {
 		const repo = c.req.query('repo')

@@ -24,6 +24,13 @@ export const DOCS = {
 	redeliver:
 		'https://docs.github.com/rest/repos/webhooks#redeliver-a-delivery-for-a-repository-webhook',
 	ping: 'https://docs.github.com/rest/repos/webhooks#ping-a-repository-webhook',
+	getPull: 'https://docs.github.com/rest/pulls/pulls#get-a-pull-request',
+	listPullFiles: 'https://docs.github.com/rest/pulls/pulls#list-pull-requests-files',
+	listComments: 'https://docs.github.com/rest/issues/comments#list-issue-comments',
+	createComment: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment',
+	getComment: 'https://docs.github.com/rest/issues/comments#get-an-issue-comment',
+	updateComment: 'https://docs.github.com/rest/issues/comments#update-an-issue-comment',
+	deleteComment: 'https://docs.github.com/rest/issues/comments#delete-an-issue-comment',
 	primaryRateLimit:
 		'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-primary-rate-limits',
 	secondaryRateLimit:

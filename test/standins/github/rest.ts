@@ -7,6 +7,7 @@ import { type Context, Hono } from 'hono'
 import { type GitCommit, type GitFileChange, lineDelta } from './git.ts'
 import { DOCS, githubError, json, validationFailed } from './http.ts'
 import { isoSeconds, type Links, nodeId, type StandinUser, userObject } from './payloads.ts'
+import { createPullRoutes } from './pulls.ts'
 import {
 	findRepo,
 	type GitHubDelivery,
@@ -50,11 +51,13 @@ function segmentsOf(c: Context): string[] | undefined {
 	}
 }
 
-function linksOf(c: Context, ctx: RestContext): Links {
+/** Links of an answer: the API origin the request came to, and the web base. */
+export function linksOf(c: Context, ctx: RestContext): Links {
 	return { api: new URL(c.req.url).origin, html: ctx.htmlUrl }
 }
 
-function encodePath(path: string): string {
+/** Encodes each segment of a repository path for a URL. */
+export function encodePath(path: string): string {
 	return path.split('/').map(encodeURIComponent).join('/')
 }
 
@@ -72,7 +75,8 @@ function base64Lines(bytes: Uint8Array): string {
 	return out
 }
 
-function pageParams(c: Context): { perPage: number; page: number } {
+/** `per_page` (default 30, at most 100) and `page` (default 1), as GitHub reads them. */
+export function pageParams(c: Context): { perPage: number; page: number } {
 	const perPage = Number.parseInt(c.req.query('per_page') ?? '30', 10)
 	const page = Number.parseInt(c.req.query('page') ?? '1', 10)
 	return {
@@ -453,6 +457,8 @@ export function createRestApp(ctx: RestContext): Hono {
 		return json(204, null)
 	})
 
+	app.route('/', createPullRoutes(ctx))
+
 	app.notFound(() => githubError(404, 'Not Found', DOCS.rest))
 	app.onError((error) => {
 		console.error('github standin: unexpected error', error)
@@ -563,7 +569,7 @@ function commitObject(
 }
 
 /** One changed file as GitHub lists it in a commit or a comparison; links point at `commit`. */
-function diffEntry(
+export function diffEntry(
 	repo: RepoState,
 	commit: GitCommit,
 	change: GitFileChange,
@@ -602,7 +608,7 @@ function ancestors(repo: RepoState, sha: string): Map<string, number> {
 }
 
 /** The nearest common ancestor of two commits, as `git merge-base` finds it for simple histories. */
-function findMergeBase(repo: RepoState, a: string, b: string): GitCommit | undefined {
+export function findMergeBase(repo: RepoState, a: string, b: string): GitCommit | undefined {
 	const fromA = ancestors(repo, a)
 	let best: { sha: string; depth: number } | undefined
 	for (const [sha, depth] of ancestors(repo, b)) {
@@ -635,7 +641,7 @@ function commitsBetween(repo: RepoState, base: string, head: string): GitCommit[
 }
 
 /** What changed from one tree to another, by path (a three-dot comparison diffs merge base → head). */
-function treeDiff(from: GitCommit, to: GitCommit): GitFileChange[] {
+export function treeDiff(from: GitCommit, to: GitCommit): GitFileChange[] {
 	const paths = [...new Set([...from.files.keys(), ...to.files.keys()])].sort()
 	const changes: GitFileChange[] = []
 	for (const path of paths) {

@@ -12,10 +12,19 @@ import { createFaultList, type Fault, type FaultSpec, globToRegExp } from './fau
 import { createCommit, type FileContent, type FileEdits, type GitCommit, sha1Hex } from './git.ts'
 import { DOCS, githubError, REASONS } from './http.ts'
 import { type Links, pingPayload, pushPayload, type StandinUser, ZERO_SHA } from './payloads.ts'
+import {
+	changedFiles,
+	forkOf,
+	type PullRequestAction,
+	pullRequestPayload,
+	repositoryFacts,
+} from './pulls.ts'
 import { createRestApp } from './rest.ts'
 import {
+	type CommentRecord,
 	type GitHubDelivery,
 	isAncestor,
+	type PullRecord,
 	type RepoState,
 	resolveRef,
 	type StandinState,
@@ -26,7 +35,7 @@ export type { DeliveryMode } from './delivery.ts'
 export type { Fault, FaultSpec } from './faults.ts'
 export type { FileContent, FileEdits } from './git.ts'
 export { signGitHubPayload } from './signature.ts'
-export type { GitHubDelivery, StatusRecord } from './state.ts'
+export type { CommentRecord, GitHubDelivery, PullRecord, StatusRecord } from './state.ts'
 
 /** A repository the stand-in hosts. */
 export interface GitHubStandinRepository {
@@ -189,6 +198,43 @@ export interface StandinSnapshot {
 	requests: number
 }
 
+/** What `openPullRequest` does. */
+export interface OpenPullRequestInput {
+	/** `owner/name` of the base repository; default the first repository. */
+	repo?: string
+	/** The head branch; created from the base branch when unknown. */
+	head: string
+	/** The base branch; default the repository's default branch. */
+	base?: string
+	title?: string
+	body?: string
+	draft?: boolean
+	/** `owner/name` of a fork the head branch lives in (its commits are reachable from the base, as on GitHub). */
+	fork?: string
+	/** A commit with these files on the head branch before opening. */
+	files?: FileEdits
+	message?: string
+	/** How the `pull_request` event (and the head branch's `push`) are delivered; default `send`. */
+	delivery?: DeliveryMode | 'skip'
+}
+
+/** What a pull-request control did: the pull request, its head, and the `pull_request` delivery. */
+export interface PullRequestResult extends DeliveryResult {
+	number: number
+	/** The head commit after the change. */
+	sha: string
+	/** The head commit before it (the base branch's head when opened). */
+	before: string
+	/** The merge commit, once merged. */
+	mergeCommitSha: string | null
+}
+
+/** A pull request as the tests see it. */
+export type PullRequestView = Omit<PullRecord, 'headRepo'> & { headRepo: string }
+
+/** An issue comment as the tests see it. */
+export type CommentView = CommentRecord
+
 /** The stand-in: a fetch handler and its test controls. */
 export interface GitHubStandin {
 	/** Answers one request: REST paths, or the control API under `/__standin/`. */
@@ -209,6 +255,32 @@ export interface GitHubStandin {
 	sendEvent(input: { repo?: string; event: string; payload: unknown }): Promise<DeliveryResult>
 	/** Re-sends a recorded delivery: same guid and bytes, a new record with `redelivery: true`. */
 	redeliver(deliveryId: number): Promise<DeliveryResult>
+	/** Opens a pull request (after committing `files` to its head) and delivers `pull_request` `opened`. */
+	openPullRequest(input: OpenPullRequestInput): Promise<PullRequestResult>
+	/** Commits to a pull request's head and delivers `push` (same-repository heads) and `synchronize`. */
+	pushToPullRequest(input: {
+		repo?: string
+		number: number
+		files: FileEdits
+		message?: string
+		delivery?: DeliveryMode | 'skip'
+	}): Promise<PullRequestResult>
+	/** Squash-merges a pull request onto its base (delivering that `push`) and delivers `closed`. */
+	mergePullRequest(input: {
+		repo?: string
+		number: number
+		delivery?: DeliveryMode | 'skip'
+	}): Promise<PullRequestResult>
+	/** Delivers another `pull_request` action (`reopened`, `ready_for_review`, `closed` without merging). */
+	pullRequestEvent(input: {
+		repo?: string
+		number: number
+		action: 'closed' | 'reopened' | 'ready_for_review'
+	}): Promise<PullRequestResult>
+	/** A pull request, or undefined. */
+	pullRequest(input: { repo?: string; number: number }): Promise<PullRequestView | undefined>
+	/** Comments on an issue or pull request, oldest first. */
+	comments(input: { repo?: string; number: number }): Promise<CommentView[]>
 	/** Recorded deliveries, newest first. */
 	deliveries(filter?: { repo?: string }): Promise<GitHubDelivery[]>
 	/** The SHA a branch points at (default branch when omitted). */
@@ -298,7 +370,13 @@ export function createGitHubStandin(options: GitHubStandinOptions = {}): GitHubS
 	// Initial commits are dated at creation, and again at that instant on reset: same SHAs after reset.
 	const createdAt = now()
 	let webhook = initialWebhook()
-	let state: StandinState = { repos: new Map(), deliveries: [], nextStatusId: 1, nextDeliveryId: 1 }
+	let state: StandinState = {
+		repos: new Map(),
+		deliveries: [],
+		nextStatusId: 1,
+		nextDeliveryId: 1,
+		nextCommentId: 1,
+	}
 	let hookCreatedAt = now()
 	const faultList = createFaultList()
 	let recorded: RecordedRequest[] = []
@@ -320,6 +398,7 @@ export function createGitHubStandin(options: GitHubStandinOptions = {}): GitHubS
 			deliveries: [],
 			nextStatusId: 1,
 			nextDeliveryId: 12_000_000_001,
+			nextCommentId: 3_000_000_001,
 		}
 		const ownerIds = new Map<string, number>()
 		for (const [index, spec] of repoSpecs.entries()) {
@@ -351,6 +430,8 @@ export function createGitHubStandin(options: GitHubStandinOptions = {}): GitHubS
 				commits: new Map([[initial.sha, initial]]),
 				statuses: [],
 				usernames: new Map([[initial.sha, user.login]]),
+				pulls: new Map(),
+				comments: [],
 			})
 		}
 		return built
@@ -456,6 +537,54 @@ export function createGitHubStandin(options: GitHubStandinOptions = {}): GitHubS
 			sender: user,
 			createdAt: hookCreatedAt,
 		})
+	}
+
+	function pullNamed(repo: RepoState, number: number): PullRecord {
+		const pull = repo.pulls.get(number)
+		if (!pull) {
+			throw new Error(`github standin: no pull request ${number} in ${repo.fullName}`)
+		}
+		return pull
+	}
+
+	/** A commit on top of `parentSha` kept in the repository's objects without moving a branch (a fork's head). */
+	async function commitInStore(
+		repo: RepoState,
+		parentSha: string,
+		files: FileEdits,
+		message: string,
+	): Promise<string> {
+		return exclusive(async () => {
+			const signature = { name: user.name, email: user.email, date: now() }
+			const commit = await createCommit({
+				parent: repo.commits.get(parentSha),
+				edits: files,
+				message,
+				author: signature,
+				committer: signature,
+			})
+			repo.commits.set(commit.sha, commit)
+			repo.usernames.set(commit.sha, user.login)
+			return commit.sha
+		})
+	}
+
+	async function pullResult(
+		repo: RepoState,
+		pull: PullRecord,
+		action: PullRequestAction,
+		before: string,
+		mode: DeliveryMode | 'skip',
+	): Promise<PullRequestResult> {
+		const payload = pullRequestPayload({ action, repo, pull, links: links(), sender: user, before })
+		const delivery = await deliverEvent(repo, 'pull_request', payload, mode)
+		return {
+			number: pull.number,
+			sha: pull.headSha,
+			before,
+			mergeCommitSha: pull.mergeCommitSha,
+			...toResult(delivery),
+		}
 	}
 
 	const rest: Hono = createRestApp({
@@ -743,6 +872,149 @@ export function createGitHubStandin(options: GitHubStandinOptions = {}): GitHubS
 			await ready
 			const repo = repoNamed(input.repo)
 			return toResult(await deliverEvent(repo, input.event, input.payload, 'send'))
+		},
+
+		async openPullRequest(input) {
+			await ready
+			const repo = repoNamed(input.repo)
+			const base = input.base ?? repo.defaultBranch
+			const baseSha = repo.branches.get(base)
+			if (!baseSha) {
+				throw new Error(`github standin: no branch ${base}`)
+			}
+			const mode = input.delivery ?? 'send'
+			const message = input.message ?? `Update ${Object.keys(input.files ?? {}).join(', ')}`
+			let headSha: string
+			if (input.fork !== undefined) {
+				headSha = await commitInStore(repo, baseSha, input.files ?? {}, message)
+			} else if (input.files) {
+				const known = repo.branches.has(input.head)
+				const pushed = await standin.push({
+					repo: repo.fullName,
+					branch: input.head,
+					files: input.files,
+					message,
+					delivery: mode,
+					...(known ? {} : { from: baseSha }),
+				})
+				headSha = pushed.sha
+			} else {
+				const sha = repo.branches.get(input.head)
+				if (!sha) {
+					throw new Error(`github standin: no branch ${input.head} (give files to create it)`)
+				}
+				headSha = sha
+			}
+			const at = now()
+			const number = repo.pulls.size + 1
+			const pull: PullRecord = {
+				number,
+				title: input.title ?? `Pull request ${number}`,
+				body: input.body ?? null,
+				user: user.login,
+				headRef: input.head,
+				headRepo:
+					input.fork === undefined
+						? { ...repositoryFacts(repo), fork: false }
+						: forkOf(repo, input.fork, 800_000_001 + repo.pulls.size),
+				headSha,
+				baseRef: base,
+				state: 'open',
+				draft: input.draft ?? false,
+				merged: false,
+				mergeCommitSha: null,
+				createdAt: at,
+				updatedAt: at,
+				closedAt: null,
+				mergedAt: null,
+			}
+			repo.pulls.set(number, pull)
+			return pullResult(repo, pull, 'opened', baseSha, mode)
+		},
+
+		async pushToPullRequest(input) {
+			await ready
+			const repo = repoNamed(input.repo)
+			const pull = pullNamed(repo, input.number)
+			const before = pull.headSha
+			const mode = input.delivery ?? 'send'
+			const message = input.message ?? `Update ${Object.keys(input.files).join(', ')}`
+			if (pull.headRepo.fork) {
+				pull.headSha = await commitInStore(repo, before, input.files, message)
+			} else {
+				const pushed = await standin.push({
+					repo: repo.fullName,
+					branch: pull.headRef,
+					files: input.files,
+					message,
+					delivery: mode,
+				})
+				pull.headSha = pushed.sha
+			}
+			pull.updatedAt = now()
+			return pullResult(repo, pull, 'synchronize', before, mode)
+		},
+
+		async mergePullRequest(input) {
+			await ready
+			const repo = repoNamed(input.repo)
+			const pull = pullNamed(repo, input.number)
+			if (pull.state !== 'open') {
+				throw new Error(`github standin: pull request ${pull.number} is not open`)
+			}
+			const head = repo.commits.get(pull.headSha)
+			const edits: Record<string, FileContent | null> = {}
+			for (const change of changedFiles(repo, pull)) {
+				edits[change.filename] =
+					change.status === 'removed' ? null : (head?.files.get(change.filename)?.bytes ?? null)
+			}
+			const mode = input.delivery ?? 'send'
+			const merged = await standin.push({
+				repo: repo.fullName,
+				branch: pull.baseRef,
+				files: edits,
+				message: `${pull.title} (#${pull.number})`,
+				delivery: mode,
+			})
+			const at = now()
+			Object.assign(pull, {
+				state: 'closed',
+				merged: true,
+				mergeCommitSha: merged.sha,
+				closedAt: at,
+				mergedAt: at,
+				updatedAt: at,
+			})
+			return pullResult(repo, pull, 'closed', pull.headSha, mode)
+		},
+
+		async pullRequestEvent(input) {
+			await ready
+			const repo = repoNamed(input.repo)
+			const pull = pullNamed(repo, input.number)
+			const at = now()
+			pull.updatedAt = at
+			if (input.action === 'closed') {
+				Object.assign(pull, { state: 'closed', closedAt: at })
+			} else if (input.action === 'reopened') {
+				Object.assign(pull, { state: 'open', closedAt: null })
+			} else {
+				pull.draft = false
+			}
+			return pullResult(repo, pull, input.action, pull.headSha, 'send')
+		},
+
+		async pullRequest(input) {
+			await ready
+			const pull = repoNamed(input.repo).pulls.get(input.number)
+			return pull ? { ...pull, headRepo: pull.headRepo.fullName } : undefined
+		},
+
+		async comments(input) {
+			await ready
+			return repoNamed(input.repo)
+				.comments.filter((c) => c.issueNumber === input.number)
+				.map((c) => ({ ...c }))
 		},
 
 		async redeliver(deliveryId) {

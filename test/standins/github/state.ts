@@ -50,6 +50,47 @@ export interface RepoState extends RepositoryFacts {
 	statuses: StatusRecord[]
 	/** GitHub usernames of commit authors, by commit SHA (for `push.commits[].author.username`). */
 	usernames: Map<string, string | undefined>
+	/** Pull requests by number (issues and pull requests share the numbering). */
+	pulls: Map<number, PullRecord>
+	/** Issue comments (on pull requests), oldest first. */
+	comments: CommentRecord[]
+}
+
+/** Where a pull request's head lives: this repository, or a fork of it. */
+export interface HeadRepository extends RepositoryFacts {
+	fork: boolean
+}
+
+/** A pull request as stored. Its head commits live in the base repository (GitHub's `refs/pull/N/head`). */
+export interface PullRecord {
+	number: number
+	title: string
+	body: string | null
+	/** Login of the author. */
+	user: string
+	headRef: string
+	headRepo: HeadRepository
+	headSha: string
+	baseRef: string
+	state: 'open' | 'closed'
+	draft: boolean
+	merged: boolean
+	mergeCommitSha: string | null
+	createdAt: number
+	updatedAt: number
+	closedAt: number | null
+	mergedAt: number | null
+}
+
+/** An issue comment as stored. */
+export interface CommentRecord {
+	id: number
+	issueNumber: number
+	body: string
+	/** Login of the author (the token's user). */
+	user: string
+	createdAt: number
+	updatedAt: number
 }
 
 /** Everything the stand-in remembers; rebuilt from the options on reset. */
@@ -58,6 +99,7 @@ export interface StandinState {
 	deliveries: GitHubDelivery[]
 	nextStatusId: number
 	nextDeliveryId: number
+	nextCommentId: number
 }
 
 /** A repository by `owner/name` (case-insensitive, like GitHub). */

@@ -213,7 +213,7 @@ export function planSplitTunnel(
 	sharedRails(plan, {
 		rails,
 		ownership,
-		what: `${desired.mode} entries`,
+		what: `split-tunnel ${desired.mode} entries`,
 		label: keyText,
 		stillListed: (key) => plan.duplicates.includes(key),
 	})
