@@ -14,6 +14,7 @@ import {
 	parseAgentCheckResponse,
 	signAgentRequest,
 } from '../../src/contracts/agent.ts'
+import { readCapped } from '../../src/lib/read-capped.ts'
 import type { PeerSource } from './config.ts'
 
 /** The outcome of peer discovery. */
@@ -50,34 +51,6 @@ export async function discoverPeers(
 			error: `could not resolve ${source.service}: ${typeof code === 'string' ? code : String(error)}`,
 		}
 	}
-}
-
-/** Reads a response body, refusing past `max` bytes. */
-async function readCapped(response: Response, max: number): Promise<string | null> {
-	const declared = Number(response.headers.get('content-length') ?? '0')
-	if (declared > max) {
-		await response.body?.cancel()
-		return null
-	}
-	if (!response.body) {
-		return ''
-	}
-	const reader = response.body.getReader()
-	const chunks: Uint8Array[] = []
-	let total = 0
-	for (;;) {
-		const { done, value } = await reader.read()
-		if (done) {
-			break
-		}
-		total += value.byteLength
-		if (total > max) {
-			await reader.cancel()
-			return null
-		}
-		chunks.push(value)
-	}
-	return Buffer.concat(chunks).toString('utf8')
 }
 
 function errorCode(error: unknown): string | undefined {
@@ -136,17 +109,22 @@ export async function askPeer(options: {
 			signal: AbortSignal.timeout(request.timeoutMs + options.graceMs),
 			redirect: 'error',
 		})
-		const text = await readCapped(response, AGENT_MAX_RESPONSE_BYTES)
+		const read = await readCapped(response.body, AGENT_MAX_RESPONSE_BYTES, {
+			contentLength: response.headers.get('content-length'),
+		})
 		if (response.status === 401) {
 			return unreachable('unauthorized', 'the peer refused our signature')
 		}
 		if (response.status !== 200) {
 			return unreachable('bad-status', `the peer answered HTTP ${response.status}`)
 		}
-		if (text === null) {
+		if (!read.ok) {
+			if (read.error.kind === 'unreadable') {
+				throw read.error.cause
+			}
 			return unreachable('too-large', 'the peer answer exceeded the size cap')
 		}
-		const parsed = parseAgentCheckResponse(text)
+		const parsed = parseAgentCheckResponse(new TextDecoder().decode(read.value))
 		if (!parsed.ok) {
 			return unreachable('bad-response', parsed.message)
 		}

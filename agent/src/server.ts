@@ -14,6 +14,7 @@ import {
 	agentCheckRequestSchema,
 	verifyAgentRequest,
 } from '../../src/contracts/agent.ts'
+import { readCapped } from '../../src/lib/read-capped.ts'
 import { type CheckContext, runCheck } from './check.ts'
 import type { AgentConfig } from './config.ts'
 import type { Logger } from './log.ts'
@@ -72,28 +73,58 @@ function sendJson(
 	res.end(text)
 }
 
-/** Reads the body, failing with 413 as soon as it passes `max` bytes. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-	const declared = Number(req.headers['content-length'] ?? '0')
-	if (declared > max) {
-		return Promise.reject(new HttpError('payload_too_large', `body over ${max} bytes`))
-	}
-	return new Promise((resolve, reject) => {
-		const chunks: Buffer[] = []
-		let total = 0
-		const onData = (chunk: Buffer) => {
-			total += chunk.length
-			if (total > max) {
-				req.off('data', onData)
-				reject(new HttpError('payload_too_large', `body over ${max} bytes`))
-				return
-			}
-			chunks.push(chunk)
-		}
-		req.on('data', onData)
-		req.once('end', () => resolve(Buffer.concat(chunks)))
-		req.once('error', reject)
+/**
+ * The request body as a web stream for the shared capped reader. Cancelling it stops reading but
+ * keeps the socket (unlike `Readable.toWeb`, whose cancel destroys it), so a 413 can still be
+ * sent before the connection is closed.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+	let open = true
+	return new ReadableStream<Uint8Array>({
+		start(controller) {
+			req.on('data', (chunk: Buffer) => {
+				if (open) {
+					controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+					if ((controller.desiredSize ?? 0) <= 0) {
+						req.pause()
+					}
+				}
+			})
+			req.once('end', () => {
+				if (open) {
+					open = false
+					controller.close()
+				}
+			})
+			req.once('error', (error) => {
+				if (open) {
+					open = false
+					controller.error(error)
+				}
+			})
+		},
+		pull() {
+			req.resume()
+		},
+		cancel() {
+			open = false
+			req.pause()
+		},
 	})
+}
+
+/** Reads the body, failing with 413 as soon as it passes `max` bytes. */
+async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+	const read = await readCapped(bodyStream(req), max, {
+		contentLength: req.headers['content-length'],
+	})
+	if (read.ok) {
+		return read.value
+	}
+	if (read.error.kind === 'too_large') {
+		throw new HttpError('payload_too_large', `body over ${max} bytes`)
+	}
+	throw read.error.cause
 }
 
 /** Starts listening; resolves once the port is bound. */
@@ -145,7 +176,7 @@ export async function startServer(config: AgentConfig, log: Logger): Promise<Age
 		}
 		let json: unknown
 		try {
-			json = JSON.parse(raw.toString('utf8'))
+			json = JSON.parse(new TextDecoder().decode(raw))
 		} catch {
 			throw new HttpError('bad_request', 'body is not valid JSON')
 		}

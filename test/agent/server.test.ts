@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AGENT_CHECK_PATH, signAgentRequest } from '../../src/contracts/agent.ts'
 import { postCheck, rid, SECRET, startAgent, type TestAgent } from './helpers/agents.ts'
-import { freePort } from './helpers/net.ts'
+import { freePort, rawClient } from './helpers/net.ts'
 
 const PREVIOUS = 'the-previous-secret-0123456789'
 let agent: TestAgent
@@ -77,6 +77,22 @@ describe('limits and errors', () => {
 		const res = await postCheck(agent.url, big, { headers: {} })
 		expect(res.status).toBe(413)
 		expect(res.json).toMatchObject({ error: { code: 'payload_too_large' } })
+	})
+
+	it('answers 413 to a chunked body as soon as it passes the cap, and closes the connection', async () => {
+		// No Content-Length: the body is counted as it streams (the shared capped reader).
+		const client = await rawClient(agent.port)
+		client.socket.write(
+			`POST ${AGENT_CHECK_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+		)
+		const chunk = `400\r\n${'x'.repeat(1024)}\r\n`
+		for (let i = 0; i < 3 && !client.socket.destroyed; i++) {
+			client.socket.write(chunk)
+		}
+		await client.closed
+		expect(client.received()).toMatch(/^HTTP\/1\.1 413 /)
+		expect(client.received()).toMatch(/\r\nconnection: close\r\n/i)
+		expect(client.received()).toContain('"payload_too_large"')
 	})
 
 	it('answers 415 without a JSON content type', async () => {

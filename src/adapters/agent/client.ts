@@ -14,6 +14,7 @@ import {
 } from '../../contracts/agent.ts'
 import type { AgentApi, AgentFailure } from '../../domain/egress/ports.ts'
 import type { ApiCallLog } from '../../domain/ports.ts'
+import { readCapped } from '../../lib/read-capped.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
 import { recordingFetch } from '../recording-fetch.ts'
 
@@ -59,18 +60,22 @@ export function httpAgentClient(options: {
 					message: `the agent answered ${response.status}: AGENT_SECRET differs from the agent's, or the clocks are more than 5 minutes apart${response.status === 403 ? ' (or Cloudflare Access blocks the route)' : ''}`,
 				})
 			}
-			const text = await readCapped(response, cap, signal)
-			if (!text.ok) {
+			const read = await readCapped(response.body, cap, {
+				contentLength: response.headers.get('content-length'),
+				signal,
+			})
+			if (!read.ok) {
 				return err(
-					text.error === 'too-large'
+					read.error.kind === 'too_large'
 						? {
 								code: 'too-large',
 								status: response.status,
 								message: `the answer is larger than ${cap} bytes`,
 							}
-						: transportFailure(text.cause, timeoutMs),
+						: transportFailure(read.error.cause, timeoutMs),
 				)
 			}
+			const text = { value: new TextDecoder().decode(read.value) }
 			if (looksLikeHtml(response, text.value)) {
 				return err({
 					code: 'html',
@@ -140,52 +145,4 @@ function errorDetail(text: string): string {
 		}
 	} catch {}
 	return ''
-}
-
-/** Reads a body as text, giving up past `cap` bytes (checked before and while reading). */
-async function readCapped(
-	response: Response,
-	cap: number,
-	signal: AbortSignal,
-): Promise<
-	{ ok: true; value: string } | { ok: false; error: 'too-large' | 'read'; cause?: unknown }
-> {
-	const declared = Number(response.headers.get('content-length') ?? Number.NaN)
-	if (Number.isFinite(declared) && declared > cap) {
-		await response.body?.cancel()
-		return { ok: false, error: 'too-large' }
-	}
-	if (!response.body) {
-		return { ok: true, value: '' }
-	}
-	const reader = response.body.getReader()
-	const chunks: Uint8Array[] = []
-	let size = 0
-	try {
-		for (;;) {
-			if (signal.aborted) {
-				throw signal.reason
-			}
-			const { done, value } = await reader.read()
-			if (done) {
-				break
-			}
-			size += value.byteLength
-			if (size > cap) {
-				await reader.cancel()
-				return { ok: false, error: 'too-large' }
-			}
-			chunks.push(value)
-		}
-	} catch (cause) {
-		await reader.cancel().catch(() => {})
-		return { ok: false, error: 'read', cause }
-	}
-	const bytes = new Uint8Array(size)
-	let offset = 0
-	for (const chunk of chunks) {
-		bytes.set(chunk, offset)
-		offset += chunk.byteLength
-	}
-	return { ok: true, value: new TextDecoder().decode(bytes) }
 }
