@@ -8,6 +8,7 @@ import type {
 	AgentNodeReport,
 	AgentTargetResult,
 } from '../../src/contracts/agent.ts'
+import type { AddressPolicy } from './addresses.ts'
 import type { AgentConfig } from './config.ts'
 import type { Logger } from './log.ts'
 import { askPeer, discoverPeers } from './peers.ts'
@@ -19,6 +20,8 @@ export interface CheckContext {
 	config: AgentConfig
 	log: Logger
 	probes: Semaphore
+	/** Which resolved addresses probes may connect to. */
+	addresses: AddressPolicy
 	/** Peer base URL → the node name it last answered with, to name it when it is down. */
 	peerNames: Map<string, string>
 }
@@ -39,6 +42,7 @@ export async function probeHere(
 			try {
 				return await runProbe(target, request.timeoutMs, {
 					sourceAddress: ctx.config.sourceAddress,
+					addresses: ctx.addresses,
 				})
 			} finally {
 				ctx.probes.release()

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
 import { AGENT_MAX_TARGETS, AGENT_TIMEOUT_BOUNDS_MS } from '../../src/contracts/agent.ts'
+import { parseRange, type Range } from './addresses.ts'
 
 /** Where the peers come from. */
 export type PeerSource =
@@ -24,6 +25,8 @@ export interface AgentConfig {
 	podIp: string | undefined
 	/** The local address probes connect from (a multi-homed node's egress interface); default: the OS picks. */
 	sourceAddress: string | undefined
+	/** Link-local or metadata ranges the operator lets probes reach (AGENT_ALLOW_ADDRESSES). */
+	allowedAddresses: Range[]
 	defaultTimeoutMs: number
 	maxConcurrency: number
 	maxTargets: number
@@ -106,6 +109,24 @@ const envSchema = z.object({
 		.trim()
 		.refine((v) => isIP(v) !== 0, 'must be an IP address of this node')
 		.optional(),
+	AGENT_ALLOW_ADDRESSES: z
+		.string()
+		.transform((raw, ctx) => {
+			const ranges: Range[] = []
+			for (const item of raw.split(',')) {
+				if (item.trim() === '') {
+					continue
+				}
+				const range = parseRange(item)
+				if (!range) {
+					ctx.addIssue({ code: 'custom', message: `"${item.trim()}" is not an address or CIDR` })
+					return z.NEVER
+				}
+				ranges.push(range)
+			}
+			return ranges
+		})
+		.optional(),
 	AGENT_DEFAULT_TIMEOUT_MS: int(AGENT_TIMEOUT_BOUNDS_MS.min, AGENT_TIMEOUT_BOUNDS_MS.max).default(
 		5000,
 	),
@@ -183,6 +204,7 @@ export function loadConfig(
 			peers,
 			podIp: e.POD_IP || undefined,
 			sourceAddress: e.AGENT_SOURCE_ADDRESS,
+			allowedAddresses: e.AGENT_ALLOW_ADDRESSES ?? [],
 			defaultTimeoutMs: e.AGENT_DEFAULT_TIMEOUT_MS,
 			maxConcurrency: e.AGENT_MAX_CONCURRENCY,
 			maxTargets: e.AGENT_MAX_TARGETS,

@@ -51,6 +51,9 @@ log.log('info', 'listening', {
 			: { source: 'dns', service: config.peers.service, port: config.peers.port },
 	defaultTimeoutMs: config.defaultTimeoutMs,
 	maxConcurrency: config.maxConcurrency,
+	allowedAddresses: config.allowedAddresses.map(
+		([address, bits]) => `${address.toString()}/${bits}`,
+	),
 	secrets: config.secrets.length,
 })
 

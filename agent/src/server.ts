@@ -15,6 +15,7 @@ import {
 	verifyAgentRequest,
 } from '../../src/contracts/agent.ts'
 import { readCapped } from '../../src/lib/read-capped.ts'
+import { addressPolicy } from './addresses.ts'
 import { type CheckContext, runCheck } from './check.ts'
 import type { AgentConfig } from './config.ts'
 import type { Logger } from './log.ts'
@@ -134,6 +135,7 @@ export async function startServer(config: AgentConfig, log: Logger): Promise<Age
 		config,
 		log,
 		probes: new Semaphore(config.maxConcurrency),
+		addresses: addressPolicy(config.allowedAddresses),
 		peerNames: new Map(),
 	}
 	let stopping = false

@@ -47,6 +47,8 @@ export const AGENT_PROBE_ERRORS = {
 	'http-status': 'the HTTP status was not the expected one',
 	'http-protocol': 'the answer was not HTTP',
 	overloaded: 'the agent had no free probe slot in time: the target is unknown, not failing',
+	'blocked-address':
+		'the target is or resolves to a link-local or cloud metadata address, which the agent does not probe unless its operator allows it (AGENT_ALLOW_ADDRESSES): unknown, not failing',
 	error: 'any other local error (see `message`)',
 } as const
 

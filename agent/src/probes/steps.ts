@@ -15,6 +15,15 @@ import type {
 	AgentTargetResult,
 	AgentTlsInfo,
 } from '../../../src/contracts/agent.ts'
+import { type AddressPolicy, addressPolicy } from '../addresses.ts'
+
+/** How a probe runs on this agent. */
+export interface ProbeOptions {
+	/** The local address to connect from (AGENT_SOURCE_ADDRESS). */
+	sourceAddress?: string | undefined
+	/** Which resolved addresses may be probed; default: refuse link-local and metadata ones. */
+	addresses?: AddressPolicy | undefined
+}
 
 /** An expected probe failure with its protocol code. */
 export class ProbeFailure extends Error {
@@ -54,11 +63,14 @@ export class Trace {
 
 	/** The local address to connect from, when the agent is told to use one. */
 	readonly sourceAddress: string | undefined
+	/** Which resolved addresses may be connected to (link-local and metadata ones are refused). */
+	readonly addresses: AddressPolicy
 
-	constructor(target: AgentTarget, signal: AbortSignal, sourceAddress?: string) {
+	constructor(target: AgentTarget, signal: AbortSignal, options: ProbeOptions = {}) {
 		this.target = target
 		this.signal = signal
-		this.sourceAddress = sourceAddress
+		this.sourceAddress = options.sourceAddress
+		this.addresses = options.addresses ?? addressPolicy()
 	}
 
 	/** Runs one step as `phase`, recording its duration if it completes. */
@@ -180,17 +192,32 @@ function waitFor(
 	)
 }
 
-/** Resolves the target's host to its addresses, in the resolver's order (no DNS phase for an IP). */
+/**
+ * Resolves the target's host to its addresses, in the resolver's order (no DNS phase for an IP),
+ * and refuses the target if any of them is one the agent must not probe (./addresses.ts). These
+ * addresses are the ones connected to, so a second lookup cannot swap in another.
+ */
 export async function resolve(trace: Trace): Promise<string[]> {
 	const host = trace.target.host
-	if (isIP(host) !== 0) {
-		return [host]
-	}
-	const found = await trace.step('dns', () => abortable(lookup(host, { all: true }), trace.signal))
-	if (found.length === 0) {
+	const addresses =
+		isIP(host) !== 0
+			? [host]
+			: (await trace.step('dns', () => abortable(lookup(host, { all: true }), trace.signal))).map(
+					(a) => a.address,
+				)
+	if (addresses.length === 0) {
 		throw new ProbeFailure('dns', `${host} resolved to no address`)
 	}
-	return found.map((a) => a.address)
+	for (const address of addresses) {
+		const refusal = trace.addresses.refusal(address)
+		if (refusal !== null) {
+			throw new ProbeFailure(
+				'blocked-address',
+				`${address === host ? '' : `${host} resolves to ${address}: `}${refusal}; the agent does not probe it unless AGENT_ALLOW_ADDRESSES admits it`,
+			)
+		}
+	}
+	return addresses
 }
 
 /** Failures after which the next address is worth a try (they come fast; a timeout does not). */

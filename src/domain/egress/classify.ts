@@ -33,7 +33,7 @@ const list = (nodes: string[]) => nodes.join(', ')
 /** Classifies one target from its cells (this check's) and the edge probe, if one ran. */
 export function classifyTarget(
 	target: Pick<EgressTarget, 'name' | 'edge'>,
-	cells: Pick<CellObservation, 'node' | 'target' | 'observed' | 'error'>[],
+	cells: Pick<CellObservation, 'node' | 'target' | 'observed' | 'error' | 'unknownReason'>[],
 	edgeResult: EdgeProbeResult | null,
 ): EgressVerdict {
 	const mine = cells.filter((c) => c.target === target.name)
@@ -59,7 +59,14 @@ export function classifyTarget(
 	const errors = [...new Set(failing.map((c) => c.error ?? 'error'))].join('/')
 
 	if (okNodes.length === 0 && failingNodes.length === 0) {
-		return { ...base, kind: 'unknown', text: `no node answered for it; ${edgeWords}` }
+		const refused = mine.length > 0 && mine.every((c) => c.unknownReason === 'blocked-address')
+		return {
+			...base,
+			kind: 'unknown',
+			text: refused
+				? 'the agents refuse to probe it: it is a link-local or cloud metadata address (the agent operator can allow it with AGENT_ALLOW_ADDRESSES)'
+				: `no node answered for it; ${edgeWords}`,
+		}
 	}
 	if (failingNodes.length === 0) {
 		const note =

@@ -52,6 +52,8 @@ export type UnknownReason =
 	| 'no-result'
 	/** The node's agent had no free probe slot. */
 	| 'overloaded'
+	/** The agent refuses the target's address (link-local or cloud metadata; AGENT_ALLOW_ADDRESSES). */
+	| 'blocked-address'
 	/** The node's observation time is too far from the Worker's clock. */
 	| 'stale'
 

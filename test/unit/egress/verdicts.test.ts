@@ -6,7 +6,12 @@ import {
 } from '../../../src/domain/egress/alerts.ts'
 import { classifyTarget, type EgressVerdict } from '../../../src/domain/egress/classify.ts'
 import { evaluateExpectations, isExpected } from '../../../src/domain/egress/expectations.ts'
-import type { EdgeProbeResult, EgressTarget, Observed } from '../../../src/domain/egress/model.ts'
+import type {
+	EdgeProbeResult,
+	EgressTarget,
+	Observed,
+	UnknownReason,
+} from '../../../src/domain/egress/model.ts'
 import type { EgressTransition } from '../../../src/domain/egress/tracking.ts'
 
 const db: EgressTarget = {
@@ -18,12 +23,18 @@ const db: EgressTarget = {
 	hostnames: [],
 	edge: { probe: true },
 }
-const cells = (target: string, states: Record<string, Observed>, error = 'timeout') =>
+const cells = (
+	target: string,
+	states: Record<string, Observed>,
+	error = 'timeout',
+	unknownReason: UnknownReason = 'no-result',
+) =>
 	Object.entries(states).map(([node, observed]) => ({
 		node,
 		target,
 		observed,
 		error: observed === 'failing' ? error : null,
+		unknownReason: observed === 'unknown' ? unknownReason : null,
 	}))
 const edgeOk: EdgeProbeResult = { ok: true, latencyMs: 12, error: null, message: null }
 const edgeDown: EdgeProbeResult = { ok: false, latencyMs: 3, error: 'refused', message: 'refused' }
@@ -78,6 +89,15 @@ describe('classifyTarget: the edge against the nodes', () => {
 			text: 'no node answered for it; the edge reaches it',
 		})
 		expect(classifyTarget(db, [], null).kind).toBe('unknown')
+	})
+
+	it('says the agents refuse to probe a metadata address, rather than "no node answered"', () => {
+		const imds = { ...db, name: 'imds', host: '169.254.169.254' }
+		const refused = cells(imds.name, { cp: 'unknown', gpu: 'unknown' }, '', 'blocked-address')
+		const v = classifyTarget(imds, refused, null)
+		expect(v.kind).toBe('unknown')
+		expect(v.text).toContain('the agents refuse to probe it')
+		expect(v.text).toContain('AGENT_ALLOW_ADDRESSES')
 	})
 })
 
