@@ -158,16 +158,23 @@ export type AgentPhases = z.infer<typeof agentPhasesSchema>
 /** A phase name; also the step a failure happened in. */
 export type AgentPhase = keyof AgentPhases
 
-/** What a TLS handshake showed about the server certificate. */
+/**
+ * What a TLS handshake showed about the server certificate: dates and short codes only. Names
+ * from the certificate are text the target chose, so they are not reported (no byte read from a
+ * target leaves the agent).
+ */
 export const agentTlsInfoSchema = z.object({
 	/** Days until notAfter, fractional; negative once expired; null if the date was unreadable. */
 	daysLeft: z.number().min(-100_000).max(100_000).nullable(),
-	notAfter: z.string().nullable(),
-	subject: z.string().max(500).nullable(),
-	issuer: z.string().max(500).nullable(),
+	notAfter: z.iso.datetime().nullable(),
 	/** Chain and name verify against the agent's trust store. */
 	authorized: z.boolean(),
-	authorizationError: z.string().max(500).nullable(),
+	/** Why not, as OpenSSL's or Node's code (`DEPTH_ZERO_SELF_SIGNED_CERT`, `CERT_HAS_EXPIRED`). */
+	authorizationError: z
+		.string()
+		.regex(/^[A-Z0-9_]{1,64}$/)
+		.nullable(),
+	/** The negotiated version as Node names it (`TLSv1.3`). */
 	protocol: z.string().max(50).nullable(),
 })
 /** Certificate facts. */

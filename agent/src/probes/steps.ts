@@ -43,6 +43,9 @@ export class ProbeDeadline extends Error {
 	}
 }
 
+/** What a verification error code looks like; anything else is reported as UNVERIFIED. */
+const TLS_CODE = /^[A-Z0-9_]{1,64}$/
+
 const round = (n: number, digits = 1) => {
 	const f = 10 ** digits
 	return Math.round(n * f) / f
@@ -299,23 +302,17 @@ export async function handshakeTls(
 	if (trace.target.tlsVerify && !trace.tls.authorized) {
 		throw new ProbeFailure(
 			'cert-untrusted',
-			`certificate does not verify: ${trace.tls.authorizationError ?? 'unknown reason'}`,
+			`certificate does not verify: ${trace.tls.authorizationError ?? 'UNVERIFIED'}`,
 		)
 	}
 	return secure
 }
 
-function formatName(dn: unknown): string | null {
-	if (!dn || typeof dn !== 'object') {
-		return null
-	}
-	const parts = Object.entries(dn as Record<string, unknown>).map(
-		([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`,
-	)
-	return parts.length > 0 ? parts.join(', ').slice(0, 500) : null
-}
-
-/** Reads the peer certificate's dates, names and verification verdict. */
+/**
+ * Reads the peer certificate's expiry and the verification verdict, as a date and short codes
+ * only: names from the certificate (subject, issuer, alternative names) are text chosen by the
+ * target and never leave the agent.
+ */
 export function inspectCertificate(
 	socket: TLSSocket,
 	name: string | undefined,
@@ -327,30 +324,26 @@ export function inspectCertificate(
 		return {
 			daysLeft: null,
 			notAfter: null,
-			subject: null,
-			issuer: null,
 			authorized: false,
-			authorizationError: 'no certificate',
+			authorizationError: 'NO_CERTIFICATE',
 			protocol,
 		}
 	}
 	const notAfterMs = Date.parse(cert.valid_to)
-	let authorizationError: string | null = socket.authorized
-		? null
-		: String(socket.authorizationError ?? 'unverified')
-	if (authorizationError === null && name) {
-		const mismatch = checkServerIdentity(name, cert)
-		if (mismatch) {
-			authorizationError = mismatch.message
-		}
+	// Node reports OpenSSL's verify code (DEPTH_ZERO_SELF_SIGNED_CERT) as a string; a name
+	// mismatch comes as an Error whose message lists the certificate's names: keep codes only.
+	let authorizationError: string | null = null
+	if (!socket.authorized) {
+		const code = String(socket.authorizationError ?? '')
+		authorizationError = TLS_CODE.test(code) ? code : 'UNVERIFIED'
+	} else if (name && checkServerIdentity(name, cert)) {
+		authorizationError = 'ERR_TLS_CERT_ALTNAME_INVALID'
 	}
 	return {
 		daysLeft: Number.isFinite(notAfterMs) ? round((notAfterMs - nowMs) / 86_400_000, 2) : null,
 		notAfter: Number.isFinite(notAfterMs) ? new Date(notAfterMs).toISOString() : null,
-		subject: formatName(cert.subject),
-		issuer: formatName(cert.issuer),
 		authorized: authorizationError === null,
-		authorizationError: authorizationError?.slice(0, 300) ?? null,
+		authorizationError,
 		protocol,
 	}
 }
