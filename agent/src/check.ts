@@ -59,10 +59,14 @@ export async function probeHere(
 	}
 }
 
-/** Runs a whole check: this node, plus every peer when `fanout` is not false. */
+/**
+ * Runs a whole check: this node, plus every peer when `fanout` is not false. `accepted` is the
+ * signature and timestamp of the request being answered, passed to the peers as `origin`.
+ */
 export async function runCheck(
 	ctx: CheckContext,
 	request: AgentCheckRequest & { timeoutMs: number; requestId: string },
+	accepted: { signature: string; timestamp: number },
 ): Promise<AgentCheckResponse> {
 	if (request.fanout === false) {
 		return { requestId: request.requestId, nodes: [await probeHere(ctx, request)] }
@@ -82,6 +86,7 @@ export async function runCheck(
 				url,
 				knownName: ctx.peerNames.get(url),
 				request,
+				origin: accepted,
 				secret,
 				graceMs: ctx.config.peerGraceMs,
 			}),

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
 import { AGENT_MAX_TARGETS, AGENT_TIMEOUT_BOUNDS_MS } from '../../src/contracts/agent.ts'
+import { normaliseHost } from '../../src/contracts/agent-signing.ts'
 import { parseRange, type Range } from './addresses.ts'
 
 /** Where the peers come from. */
@@ -32,6 +33,12 @@ export interface AgentConfig {
 	maxTargets: number
 	maxBodyBytes: number
 	peerGraceMs: number
+	/** Host names signed requests may be addressed to besides this agent's own addresses. */
+	hostnames: string[]
+	/** Open connections at most; beyond, requests are answered 503. */
+	maxConnections: number
+	/** How long a request (headers and body) may take to arrive. */
+	requestTimeoutMs: number
 	shutdownTimeoutMs: number
 	logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
@@ -134,9 +141,58 @@ const envSchema = z.object({
 	AGENT_MAX_TARGETS: int(1, AGENT_MAX_TARGETS).default(AGENT_MAX_TARGETS),
 	AGENT_MAX_BODY_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
 	AGENT_PEER_GRACE_MS: int(0, 30_000).default(1000),
+	AGENT_HOSTNAMES: z
+		.string()
+		.transform((raw, ctx) => {
+			const names: string[] = []
+			for (const item of raw.split(',').map((n) => n.trim())) {
+				if (item === '') {
+					continue
+				}
+				const name = hostOf(item)
+				if (name === undefined) {
+					ctx.addIssue({
+						code: 'custom',
+						message: `"${item}" must be a host name, optionally with :port (the host of the Worker's AGENT_URL)`,
+					})
+					return z.NEVER
+				}
+				names.push(name)
+			}
+			return names
+		})
+		.optional(),
+	AGENT_MAX_CONNECTIONS: int(1, 65_535).default(128),
+	AGENT_REQUEST_TIMEOUT_MS: int(1000, 120_000).default(10_000),
 	AGENT_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(20_000),
 	AGENT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 })
+
+/** `host[:port]` normalised as callers sign it, or undefined when it is not just that. */
+function hostOf(text: string): string | undefined {
+	try {
+		const url = new URL(`http://${text}`)
+		const bare = !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash
+		return bare && !text.includes('/') ? normaliseHost(text) : undefined
+	} catch {
+		return undefined
+	}
+}
+
+/**
+ * The names a signed request may be addressed to: the configured AGENT_HOSTNAMES, plus this
+ * agent's own addresses at the port it listens on (how peers call it: POD_IP, or AGENT_HOST when
+ * it is a specific address) and loopback (local runs). Nothing else: a request signed for
+ * another agent is refused here.
+ */
+export function acceptedHosts(config: AgentConfig, port: number): string[] {
+	const at = (address: string) =>
+		normaliseHost(isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`)
+	const own = ['127.0.0.1', 'localhost', '::1', config.podIp, config.host]
+		.filter((a): a is string => a !== undefined && a !== '0.0.0.0' && a !== '::')
+		.map(at)
+	return [...new Set([...config.hostnames, ...own])]
+}
 
 /** Reads and validates the configuration; every problem is listed, named by its variable. */
 export function loadConfig(
@@ -210,6 +266,9 @@ export function loadConfig(
 			maxTargets: e.AGENT_MAX_TARGETS,
 			maxBodyBytes: e.AGENT_MAX_BODY_BYTES,
 			peerGraceMs: e.AGENT_PEER_GRACE_MS,
+			hostnames: e.AGENT_HOSTNAMES ?? [],
+			maxConnections: e.AGENT_MAX_CONNECTIONS,
+			requestTimeoutMs: e.AGENT_REQUEST_TIMEOUT_MS,
 			shutdownTimeoutMs: e.AGENT_SHUTDOWN_TIMEOUT_MS,
 			logLevel: e.AGENT_LOG_LEVEL,
 		},

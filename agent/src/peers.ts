@@ -2,7 +2,9 @@
  * @module Finding and asking the other agents. Peers come from a static list (local runs) or
  * from the headless Service's A records (in the cluster, resolved on every check so a new node
  * joins the matrix without a restart). Each peer is asked with `fanout: false`, signed with the
- * same secret; anything short of a valid one-node answer makes that node `reachable: false`.
+ * same secret for that peer's own address, with the fanned-out request's signature as `origin`
+ * (so it cannot be replayed to the peer). Anything short of a valid one-node answer signed by the
+ * peer for this very request makes that node `reachable: false`.
  */
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
@@ -12,8 +14,14 @@ import {
 	type AgentCheckRequest,
 	type AgentNodeReport,
 	parseAgentCheckResponse,
-	signAgentRequest,
 } from '../../src/contracts/agent.ts'
+import {
+	AGENT_RESPONSE_SIGNATURE_HEADER,
+	signAgentRequest,
+	signatureHex,
+	signedHost,
+	verifyAgentResponse,
+} from '../../src/contracts/agent-signing.ts'
 import { readCapped } from '../../src/lib/read-capped.ts'
 import type { PeerSource } from './config.ts'
 
@@ -73,6 +81,8 @@ export async function askPeer(options: {
 	url: string
 	knownName: string | undefined
 	request: AgentCheckRequest & { timeoutMs: number; requestId: string }
+	/** The request this agent accepted and is fanning out. */
+	origin: { signature: string; timestamp: number }
 	secret: string
 	graceMs: number
 }): Promise<AgentNodeReport> {
@@ -94,11 +104,13 @@ export async function askPeer(options: {
 		timeoutMs: request.timeoutMs,
 		fanout: false,
 		requestId: request.requestId,
+		origin: options.origin,
 	})
 	try {
 		const headers = await signAgentRequest({
 			secret: options.secret,
 			method: 'POST',
+			host: signedHost(url),
 			path: AGENT_CHECK_PATH,
 			body,
 		})
@@ -123,6 +135,19 @@ export async function askPeer(options: {
 				throw read.error.cause
 			}
 			return unreachable('too-large', 'the peer answer exceeded the size cap')
+		}
+		const signed = await verifyAgentResponse({
+			secret: options.secret,
+			requestSignature: signatureHex(headers['x-tidegate-signature']),
+			status: response.status,
+			body: read.value,
+			signature: response.headers.get(AGENT_RESPONSE_SIGNATURE_HEADER),
+		})
+		if (!signed) {
+			return unreachable(
+				'unauthorized',
+				'the answer is not signed for this request by an agent holding the secret',
+			)
 		}
 		const parsed = parseAgentCheckResponse(new TextDecoder().decode(read.value))
 		if (!parsed.ok) {

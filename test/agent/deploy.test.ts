@@ -52,6 +52,10 @@ describe('Kubernetes manifests', () => {
 		expect(env.AGENT_PEERS).toBeUndefined()
 	})
 
+	it('answers requests signed for the tunnel hostname the Worker calls (AGENT_HOSTNAMES)', () => {
+		expect(env.AGENT_HOSTNAMES).toMatch(/^[a-z0-9.-]+$/)
+	})
+
 	it('finds its peers through the headless Service, on the port it listens on', () => {
 		const peers = find('Service', 'tidegate-agent-peers')
 		expect(peers.spec.clusterIP).toBe('None')

@@ -9,6 +9,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestProject } from 'vitest/node'
+import {
+	AGENT_RESPONSE_SIGNATURE_HEADER,
+	AGENT_SIGNATURE_HEADER,
+	signAgentResponse,
+	signatureHex,
+} from '../../src/contracts/agent-signing.ts'
 import { startAgent, type TestAgent } from '../agent/helpers/agents.ts'
 import { freePort } from '../agent/helpers/net.ts'
 import {
@@ -85,6 +91,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
 				invalid: `${base}/invalid`,
 				otherRequest: `${base}/other-request`,
 				serverError: `${base}/server-error`,
+				unsigned: `${base}/unsigned`,
+				replayedAnswer: `${base}/replayed-answer`,
 				slow: `${base}/slow`,
 				huge: `${base}/huge`,
 				refused: url(refused),
@@ -98,7 +106,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
 	return stop
 }
 
-/** One server, one behaviour per path prefix (`/<kind>/v1/check`). */
+/**
+ * One server, one behaviour per path prefix (`/<kind>/v1/check`). The JSON answers are signed for
+ * the request with the shared secret, as an agent that holds it but misbehaves would sign them,
+ * except where the impostor stands for something that does not hold it.
+ */
 async function serveImpostors(): Promise<Listening> {
 	const hanging = new Set<ServerResponse>()
 	const server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -107,12 +119,41 @@ async function serveImpostors(): Promise<Listening> {
 		request.setEncoding('utf8').on('data', (chunk: string) => {
 			body += chunk
 		})
-		request.on('end', () => {
+		request.on('end', async () => {
 			const requestId = readRequestId(body)
-			const json = (status: number, value: string) => {
-				response.writeHead(status, { 'content-type': 'application/json' })
+			const sent = String(request.headers[AGENT_SIGNATURE_HEADER] ?? '')
+			const json = async (
+				status: number,
+				value: string,
+				signFor: string | null = signatureHex(sent),
+			) => {
+				const signature =
+					signFor === null
+						? {}
+						: {
+								[AGENT_RESPONSE_SIGNATURE_HEADER]: await signAgentResponse({
+									secret: SECRET,
+									requestSignature: signFor,
+									status,
+									body: value,
+								}),
+							}
+				response.writeHead(status, { 'content-type': 'application/json', ...signature })
 				response.end(value)
 			}
+			const matrix = JSON.stringify({
+				requestId,
+				nodes: [
+					{
+						node: 'node-a',
+						reachable: true,
+						error: null,
+						observedAt: Date.now(),
+						durationMs: 1,
+						results: [],
+					},
+				],
+			})
 			switch (kind) {
 				case 'html':
 					// What a Cloudflare Access login page in front of the agent looks like to a script.
@@ -126,15 +167,23 @@ async function serveImpostors(): Promise<Listening> {
 					response.writeHead(502, { 'content-type': 'text/html' })
 					response.end('<html><body><h1>Bad gateway</h1> Error 502</body></html>')
 					return
+				case 'unsigned':
+					// A perfect answer from something that does not hold the secret.
+					await json(200, matrix, null)
+					return
+				case 'replayed-answer':
+					// A genuine signed answer, recorded for another request and played back.
+					await json(200, matrix, 'f'.repeat(64))
+					return
 				case 'garbage':
-					json(200, `{"requestId":"${requestId}","nodes":[{"node":"node-a","reachable":tru`)
+					await json(200, `{"requestId":"${requestId}","nodes":[{"node":"node-a","reachable":tru`)
 					return
 				case 'array':
-					json(200, '[]')
+					await json(200, '[]')
 					return
 				case 'invalid':
 					// Well-formed JSON, but a negative latency: the whole answer is refused.
-					json(
+					await json(
 						200,
 						JSON.stringify({
 							requestId,
@@ -162,7 +211,7 @@ async function serveImpostors(): Promise<Listening> {
 					return
 				case 'other-request':
 					// A valid answer, but to another request (a cache or replaying proxy in between).
-					json(
+					await json(
 						200,
 						JSON.stringify({
 							requestId: 'egress-0-cached',
@@ -180,7 +229,7 @@ async function serveImpostors(): Promise<Listening> {
 					)
 					return
 				case 'server-error':
-					json(500, '{"error":{"code":"internal","message":"probe pool crashed"}}')
+					await json(500, '{"error":{"code":"internal","message":"probe pool crashed"}}')
 					return
 				case 'slow':
 					hanging.add(response)
@@ -196,7 +245,7 @@ async function serveImpostors(): Promise<Listening> {
 					return
 				}
 				default:
-					json(404, '{"error":{"code":"not_found","message":"no such impostor"}}')
+					await json(404, '{"error":{"code":"not_found","message":"no such impostor"}}')
 			}
 		})
 	})

@@ -42,6 +42,10 @@ export interface EgressTestNetwork {
 		invalid: string
 		otherRequest: string
 		serverError: string
+		/** A valid matrix without X-Tidegate-Response-Signature (does not hold the secret). */
+		unsigned: string
+		/** A valid matrix signed for another request (a recorded answer played back). */
+		replayedAnswer: string
 		slow: string
 		huge: string
 		refused: string

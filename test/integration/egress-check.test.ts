@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { checkEgress } from '../../src/app/egress/check.ts'
 import worker from '../../workers/index.ts'
 import {
+	alerts,
 	commitYaml,
 	egressDeps,
 	egressYaml,
@@ -179,6 +180,29 @@ describe('the node × target matrix from real agents', () => {
 			unknown_reason: 'node-unreachable',
 		})
 		expect(await rows('SELECT * FROM egress_outages')).toEqual([])
+	})
+
+	it('never has a node probe a cloud metadata address pushed in tidegate.yaml: unknown, and says why', async () => {
+		await commitYaml(
+			edge,
+			egressYaml({
+				targets: [{ name: 'imds', host: '169.254.169.254', port: 80, probe: 'http' }],
+				expect: [{ target: 'imds', nodes: 'all' }],
+			}),
+		)
+		const { deps, sent } = egressDeps()
+		await checkEgress(deps, FAST)
+		const result = await checkEgress(deps, FAST)
+		expect(result.detail).toBe(
+			'3 nodes × 1 targets: 0 ok, 0 failing, 3 unknown; expectations 0/1 met',
+		)
+		const check = await latestReport()
+		for (const s of check.samples) {
+			expect(s).toMatchObject({ observed: 'unknown', unknown_reason: 'blocked-address' })
+		}
+		expect(check.report.targets[0].verdict.text).toContain('the agents refuse to probe it')
+		expect(await rows('SELECT * FROM egress_outages')).toEqual([])
+		expect(alerts(sent)).toEqual([])
 	})
 })
 

@@ -1,17 +1,25 @@
 /**
  * @module The in-cluster agent over HTTP (agent/README.md "Calling it from the Worker"): every
- * call is signed with AGENT_SECRET through the shared contract, bounded by a timeout and a
- * response size cap, and its answer is accepted only if the contract's schema accepts all of it.
- * Anything else — refused, timed out, 401, a proxy's HTML page, garbage, an answer for another
- * request — is an `AgentFailure`: the check becomes unknown, no target is ever blamed for it.
+ * call is signed with AGENT_SECRET for AGENT_URL's host (src/contracts/agent-signing.ts), bounded
+ * by a timeout and a response size cap, and its answer is accepted only if it is signed by a
+ * holder of the secret for this very request and the contract's schema accepts all of it.
+ * Anything else — refused, timed out, 401, a proxy's HTML page, an unsigned or replayed answer,
+ * garbage, an answer for another request — is an `AgentFailure`: the check becomes unknown, no
+ * target is ever blamed for it.
  */
 import {
 	AGENT_CHECK_PATH,
 	AGENT_MAX_RESPONSE_BYTES,
 	type AgentCheckResponse,
 	parseAgentCheckResponse,
-	signAgentRequest,
 } from '../../contracts/agent.ts'
+import {
+	AGENT_RESPONSE_SIGNATURE_HEADER,
+	signAgentRequest,
+	signatureHex,
+	signedHost,
+	verifyAgentResponse,
+} from '../../contracts/agent-signing.ts'
 import type { AgentApi, AgentFailure } from '../../domain/egress/ports.ts'
 import type { ApiCallLog } from '../../domain/ports.ts'
 import { readCapped } from '../../lib/read-capped.ts'
@@ -33,10 +41,11 @@ export function httpAgentClient(options: {
 		async check(request, { timeoutMs }) {
 			const body = JSON.stringify(request)
 			const url = new URL(endpoint)
-			// The agent verifies the request target exactly as it receives it.
+			// The agent verifies the request target exactly as it receives it, for one of its names.
 			const headers = await signAgentRequest({
 				secret: options.secret,
 				method: 'POST',
+				host: signedHost(url),
 				path: `${url.pathname}${url.search}`,
 				body,
 			})
@@ -51,14 +60,6 @@ export function httpAgentClient(options: {
 				})
 			} catch (e) {
 				return err(transportFailure(e, timeoutMs))
-			}
-			if (response.status === 401 || response.status === 403) {
-				await response.body?.cancel()
-				return err({
-					code: 'unauthorized',
-					status: response.status,
-					message: `the agent answered ${response.status}: AGENT_SECRET differs from the agent's, or the clocks are more than 5 minutes apart${response.status === 403 ? ' (or Cloudflare Access blocks the route)' : ''}`,
-				})
 			}
 			const read = await readCapped(response.body, cap, {
 				contentLength: response.headers.get('content-length'),
@@ -76,6 +77,13 @@ export function httpAgentClient(options: {
 				)
 			}
 			const text = { value: new TextDecoder().decode(read.value) }
+			if (response.status === 401 || response.status === 403) {
+				return err({
+					code: 'unauthorized',
+					status: response.status,
+					message: `the agent answered ${response.status}${errorDetail(text.value)}: AGENT_SECRET differs from the agent's, AGENT_URL's host is not in the agent's AGENT_HOSTNAMES, or the clocks are more than 5 minutes apart${response.status === 403 ? ' (or Cloudflare Access blocks the route)' : ''}`,
+				})
+			}
 			if (looksLikeHtml(response, text.value)) {
 				return err({
 					code: 'html',
@@ -88,6 +96,22 @@ export function httpAgentClient(options: {
 					code: 'bad-status',
 					status: response.status,
 					message: `the agent answered HTTP ${response.status}${errorDetail(text.value)}`,
+				})
+			}
+			const signed = await verifyAgentResponse({
+				secret: options.secret,
+				requestSignature: signatureHex(headers['x-tidegate-signature']),
+				status: response.status,
+				body: read.value,
+				signature: response.headers.get(AGENT_RESPONSE_SIGNATURE_HEADER),
+			})
+			if (!signed) {
+				// Whatever it says, it did not come from an agent holding the secret for this request.
+				return err({
+					code: 'unauthorized',
+					status: response.status,
+					message:
+						'the answer is not signed for this request by an agent holding AGENT_SECRET (X-Tidegate-Response-Signature missing or wrong): something else answers at AGENT_URL, or the answer was replayed',
 				})
 			}
 			const parsed = parseAgentCheckResponse(text.value)
