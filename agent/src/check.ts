@@ -10,6 +10,7 @@ import type {
 } from '../../src/contracts/agent.ts'
 import type { AddressPolicy } from './addresses.ts'
 import type { AgentConfig } from './config.ts'
+import type { EgressIpSource } from './egress-ip.ts'
 import type { Logger } from './log.ts'
 import { askPeer, discoverPeers } from './peers.ts'
 import { overloadedResult, runProbe } from './probes/run.ts'
@@ -22,6 +23,8 @@ export interface CheckContext {
 	probes: Semaphore
 	/** Which resolved addresses probes may connect to. */
 	addresses: AddressPolicy
+	/** This node's public egress IP, as the Worker sees it. */
+	egressIp: EgressIpSource
 	/** Peer base URL → the node name it last answered with, to name it when it is down. */
 	peerNames: Map<string, string>
 }
@@ -33,6 +36,7 @@ export async function probeHere(
 ): Promise<AgentNodeReport> {
 	const observedAt = Date.now()
 	const t0 = performance.now()
+	const egressIp = ctx.egressIp.current(request.timeoutMs)
 	const results = await Promise.all(
 		request.targets.map(async (target): Promise<AgentTargetResult> => {
 			const queued = performance.now()
@@ -54,6 +58,7 @@ export async function probeHere(
 		reachable: true,
 		error: null,
 		observedAt,
+		egressIp: await egressIp,
 		durationMs: Math.round((performance.now() - t0) * 10) / 10,
 		results,
 	}

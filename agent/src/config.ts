@@ -33,6 +33,8 @@ export interface AgentConfig {
 	maxTargets: number
 	maxBodyBytes: number
 	peerGraceMs: number
+	/** The Worker's base URL, asked for this node's public egress IP (AGENT_WORKER_URL). */
+	workerUrl: string | undefined
 	/** Host names signed requests may be addressed to besides this agent's own addresses. */
 	hostnames: string[]
 	/** Open connections at most; beyond, requests are answered 503. */
@@ -59,7 +61,8 @@ const hostname = z
 		'must be a DNS name',
 	)
 
-const peerUrl = z
+/** A base URL: scheme, host, port; no credentials, path or query. */
+const baseUrl = z
 	.string()
 	.trim()
 	.transform((raw, ctx) => {
@@ -75,7 +78,7 @@ const peerUrl = z
 			return z.NEVER
 		}
 		if (url.username || url.password) {
-			ctx.addIssue({ code: 'custom', message: 'a peer URL must not carry credentials' })
+			ctx.addIssue({ code: 'custom', message: 'a URL must not carry credentials' })
 			return z.NEVER
 		}
 		if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
@@ -141,6 +144,7 @@ const envSchema = z.object({
 	AGENT_MAX_TARGETS: int(1, AGENT_MAX_TARGETS).default(AGENT_MAX_TARGETS),
 	AGENT_MAX_BODY_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
 	AGENT_PEER_GRACE_MS: int(0, 30_000).default(1000),
+	AGENT_WORKER_URL: baseUrl.optional(),
 	AGENT_HOSTNAMES: z
 		.string()
 		.transform((raw, ctx) => {
@@ -234,7 +238,7 @@ export function loadConfig(
 			if (raw.trim() === '') {
 				continue
 			}
-			const url = peerUrl.safeParse(raw)
+			const url = baseUrl.safeParse(raw)
 			if (url.success) {
 				if (!urls.includes(url.data)) {
 					urls.push(url.data)
@@ -266,6 +270,7 @@ export function loadConfig(
 			maxTargets: e.AGENT_MAX_TARGETS,
 			maxBodyBytes: e.AGENT_MAX_BODY_BYTES,
 			peerGraceMs: e.AGENT_PEER_GRACE_MS,
+			workerUrl: e.AGENT_WORKER_URL,
 			hostnames: e.AGENT_HOSTNAMES ?? [],
 			maxConnections: e.AGENT_MAX_CONNECTIONS,
 			requestTimeoutMs: e.AGENT_REQUEST_TIMEOUT_MS,

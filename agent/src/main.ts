@@ -75,6 +75,7 @@ log.log('info', 'listening', {
 	maxConnections: config.maxConnections,
 	requestTimeoutMs: config.requestTimeoutMs,
 	hostnames: config.hostnames,
+	workerUrl: config.workerUrl ?? null,
 	allowedAddresses: config.allowedAddresses.map(
 		([address, bits]) => `${address.toString()}/${bits}`,
 	),

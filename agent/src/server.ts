@@ -27,6 +27,7 @@ import {
 import { addressPolicy } from './addresses.ts'
 import { type CheckContext, runCheck } from './check.ts'
 import { type AgentConfig, acceptedHosts } from './config.ts'
+import { egressIpSource } from './egress-ip.ts'
 import { type AnswerKey, HttpError, readBody, STATUS, sendJson } from './http.ts'
 import type { Logger } from './log.ts'
 import { ReplayCache } from './replay.ts'
@@ -59,6 +60,12 @@ export async function startServer(config: AgentConfig, log: Logger): Promise<Age
 		log,
 		probes: new Semaphore(config.maxConcurrency),
 		addresses: addressPolicy(config.allowedAddresses),
+		egressIp: egressIpSource({
+			workerUrl: config.workerUrl,
+			secrets: config.secrets,
+			sourceAddress: config.sourceAddress,
+			log,
+		}),
 		peerNames: new Map(),
 	}
 	let hosts: string[] = []

@@ -55,8 +55,43 @@ export const AGENT_PEER_ERRORS = {
 	error: 'any other error (see `message`)',
 } as const
 
+/**
+ * Why an agent does not know its public egress IP (`egressIp.error`); the last address it learnt,
+ * if any, is still reported beside it.
+ */
+export const AGENT_EGRESS_IP_ERRORS = {
+	'not-configured': 'the agent has no AGENT_WORKER_URL to ask',
+	timeout: 'the Worker did not answer within the probe timeout (asked again at the next check)',
+	unreachable: 'the Worker could not be reached from this node',
+	unauthorized: "the Worker refused the agent's signature, or its answer was not signed",
+	'bad-status': 'the Worker answered with an unexpected HTTP status',
+	'bad-response': 'the Worker answered something that is not an egress IP',
+	error: 'any other error',
+} as const
+
+/** The Worker's echo of the caller's public IP, for the agents (GET, signed, no body). */
+export const AGENT_EGRESS_IP_PATH = '/agent/egress-ip'
+/** How long an agent keeps the egress IP it learnt before asking the Worker again. */
+export const AGENT_EGRESS_IP_TTL_MS = 5 * 60 * 1000
+
 const ms = z.number().nonnegative().max(3_600_000)
 const code = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/)
+const ip = z.union([z.ipv4(), z.ipv6()])
+
+/** `GET /agent/egress-ip` answer: the address the request came from (CF-Connecting-IP). */
+export const agentEgressIpAnswerSchema = z.object({ ip })
+
+/** A node's public egress IP as its agent last learnt it from the Worker. */
+export const agentEgressIpSchema = z.object({
+	/** The last address learnt (null if never). */
+	address: ip.nullable(),
+	/** When the Worker saw it (Unix ms). */
+	observedAt: z.number().int().nonnegative().nullable(),
+	/** Why the last attempt to learn it failed (an AGENT_EGRESS_IP_ERRORS code); null when fresh. */
+	error: code.nullable(),
+})
+/** A node's public egress IP. */
+export type AgentEgressIp = z.infer<typeof agentEgressIpSchema>
 const hostname = z
 	.string()
 	.min(1)
@@ -217,6 +252,8 @@ export const agentNodeReportSchema = z
 		peer: z.string().max(300).optional(),
 		/** Unix ms at which this node's probes started (or the peer call was made). */
 		observedAt: z.number().int().nonnegative(),
+		/** The node's public egress IP (absent for an unreachable node, and from older agents). */
+		egressIp: agentEgressIpSchema.optional(),
 		durationMs: ms,
 		results: z.array(agentTargetResultSchema),
 	})

@@ -56,6 +56,10 @@ describe('Kubernetes manifests', () => {
 		expect(env.AGENT_HOSTNAMES).toMatch(/^[a-z0-9.-]+$/)
 	})
 
+	it("asks the Worker for its node's egress IP (AGENT_WORKER_URL), over HTTPS", () => {
+		expect(new URL(env.AGENT_WORKER_URL).protocol).toBe('https:')
+	})
+
 	it('finds its peers through the headless Service, on the port it listens on', () => {
 		const peers = find('Service', 'tidegate-agent-peers')
 		expect(peers.spec.clusterIP).toBe('None')

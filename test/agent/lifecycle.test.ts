@@ -46,7 +46,7 @@ describe('configuration', () => {
 			),
 			failsWith(
 				{ ...good, AGENT_PEERS: 'http://u:pw-secret@a:1' },
-				'AGENT_PEERS: a peer URL must not carry credentials',
+				'AGENT_PEERS: a URL must not carry credentials',
 			).then((err) => expect(err).not.toContain('pw-secret')),
 			failsWith(
 				{ ...good, AGENT_PEER_SERVICE: 'tidegate-agent-peers.tidegate.svc.cluster.local' },

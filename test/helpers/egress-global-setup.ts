@@ -4,7 +4,9 @@
  * probing from its own loopback source address; the database's firewall drops one of them, as
  * the seed's did. Beside them: a lone agent whose peer is down, the services the targets point
  * at, and "impostors" that answer the Worker the ways a broken path to an agent does (HTML, garbage,
- * silence, ...). Everything is handed to vitest.config.ts and the tests with `provide`.
+ * silence, ...), and the Worker's egress-IP echo the agents learn their node's public IP from (each
+ * calls it from its source address, so each node has its own). Everything is handed to
+ * vitest.config.ts and the tests with `provide`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -22,6 +24,7 @@ import {
 	serveHttpService,
 	servePostgresStandin,
 } from '../standins/local/services.ts'
+import { serveEgressIpEcho } from './egress-ip-echo.ts'
 import type { EgressTestNetwork } from './egress-network.ts'
 
 /** The integration project's AGENT_SECRET (vitest.config.ts); agents need 16+ characters. */
@@ -49,7 +52,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
 		const walled = await servePostgresStandin({ port: 0, deny: NODES.map((n) => n.source) })
 		const app = await serveHttpService({ port: 0, name: 'label-studio' })
 		const impostors = await serveImpostors()
-		servers.push(db, walled, app, impostors)
+		// The Worker's egress-IP echo, which every agent asks for its node's public IP.
+		const echo = await serveEgressIpEcho({ secret: SECRET })
+		servers.push(db, walled, app, impostors, echo)
 		const [refused, deadPeer, ...ports] = await Promise.all([
 			freePort(),
 			freePort(),
@@ -64,14 +69,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
 					name: node.name,
 					port: ports[i] ?? 0,
 					peers,
-					env: { AGENT_SECRET: SECRET, AGENT_SOURCE_ADDRESS: node.source },
+					env: {
+						AGENT_SECRET: SECRET,
+						AGENT_SOURCE_ADDRESS: node.source,
+						AGENT_WORKER_URL: echo.url,
+					},
 				}),
 			),
 			startAgent({
 				name: 'node-solo',
 				port: ports[NODES.length] ?? 0,
 				peers: [url(ports[NODES.length]), url(deadPeer)],
-				env: { AGENT_SECRET: SECRET },
+				env: { AGENT_SECRET: SECRET, AGENT_WORKER_URL: echo.url },
 			}),
 		])
 		agents.push(...started)

@@ -8,7 +8,10 @@
 export interface EgressTestNode {
 	name: string
 	url: string
-	/** The source address its probes connect from (AGENT_SOURCE_ADDRESS): its "node IP". */
+	/**
+	 * The source address its probes connect from (AGENT_SOURCE_ADDRESS): its "node IP", and the
+	 * egress IP the Worker's echo reports for it.
+	 */
 	source: string
 }
 

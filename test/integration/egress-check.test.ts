@@ -98,7 +98,7 @@ describe('the node × target matrix from real agents', () => {
 		])
 	})
 
-	it("shows the seed's case as one node cut off from the database, not a database outage", async () => {
+	it("shows the seed's case as one node cut off from the database, not a database outage, naming its egress IP", async () => {
 		await commitYaml(
 			edge,
 			egressYaml({
@@ -128,6 +128,14 @@ describe('the node × target matrix from real agents', () => {
 		})
 		expect(db.verdict.text).toContain('node-c cannot reach it (timeout) while node-a, node-b can')
 		expect(db.verdict.text).toContain('the edge reaches it')
+		// The database's allowlist drops node-c's address: the verdict names it as a possible cause.
+		expect(db.verdict.text).toContain(
+			"a node-level firewall or route, or the target's IP allowlist missing 127.0.0.4 (node-c)",
+		)
+		expect(db.verdict.allowlistGaps).toEqual(['127.0.0.4'])
+		expect(
+			check.report.nodes.map((n: { node: string; egressIp: string }) => [n.node, n.egressIp]),
+		).toEqual(net.nodes.map((n) => [n.name, n.source]))
 		expect(check.report.expectations).toMatchObject([
 			{ target: 'labelfish-db', status: 'unmet', failingNodes: ['node-c'] },
 			{ target: 'app', status: 'met' },
@@ -375,7 +383,7 @@ describe('where the targets come from', () => {
 		edge.github.addFault({ path: '/repos/**', kind: 'server-error', times: 'always' })
 		const { deps } = egressDeps()
 		const result = await checkEgress(deps, FAST)
-		expect(result.outcome).toBe('skipped')
+		expect(result).toMatchObject({ outcome: 'skipped', skipped: 'no-targets' })
 		expect(result.detail).toMatch(/^desired state unavailable/)
 		expect(await rows('SELECT status FROM egress_checks')).toEqual([{ status: 'skipped' }])
 		expect(await rows('SELECT * FROM egress_tracks')).toEqual([])
@@ -385,6 +393,7 @@ describe('where the targets come from', () => {
 		const { deps } = egressDeps({ AGENT_URL: '' })
 		expect(await checkEgress(deps, FAST)).toEqual({
 			outcome: 'skipped',
+			skipped: 'not-configured',
 			detail: 'not configured: AGENT_URL',
 		})
 		expect(await rows('SELECT * FROM egress_checks')).toEqual([])
@@ -397,6 +406,7 @@ describe('where the targets come from', () => {
 		const { deps } = egressDeps()
 		expect(await checkEgress(deps, FAST)).toEqual({
 			outcome: 'skipped',
+			skipped: 'busy',
 			detail: 'another egress check is still running',
 		})
 	})

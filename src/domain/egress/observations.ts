@@ -42,6 +42,9 @@ export function observeAnswer(input: {
 			durationMs: report.durationMs,
 			stale,
 			missing: false,
+			egressIp: report.egressIp?.address ?? null,
+			egressIpObservedAt: report.egressIp?.observedAt ?? null,
+			egressIpError: report.egressIp?.error ?? null,
 		})
 		const results = new Map(report.results.map((r) => [r.target, r]))
 		for (const target of input.targets) {
@@ -97,6 +100,9 @@ function missingNode(node: string): NodeObservation {
 		durationMs: null,
 		stale: false,
 		missing: true,
+		egressIp: null,
+		egressIpObservedAt: null,
+		egressIpError: null,
 	}
 }
 
