@@ -57,7 +57,7 @@ describe('Kubernetes manifests', () => {
 	})
 
 	it("asks the Worker for its node's egress IP (AGENT_WORKER_URL), over HTTPS", () => {
-		expect(new URL(env.AGENT_WORKER_URL).protocol).toBe('https:')
+		expect(new URL(String(env.AGENT_WORKER_URL)).protocol).toBe('https:')
 	})
 
 	it('finds its peers through the headless Service, on the port it listens on', () => {

@@ -188,11 +188,15 @@ const route = createRoute({
 	},
 })
 
-const checkAnswerSchema = viewSchema
+/** `POST /api/egress/check`'s answer: the matrix of the check it ran, and a one-line summary. */
+export const egressCheckAnswerSchema = viewSchema
 	.extend({
 		summary: z.string().openapi({ description: 'what the check found, in one line' }),
 	})
 	.openapi('EgressCheckAnswer')
+
+/** `POST /api/egress/check`'s answer, as the CLI reads it. */
+export type EgressCheckAnswer = z.infer<typeof egressCheckAnswerSchema>
 
 const checkRoute = createRoute({
 	method: 'post',
@@ -220,7 +224,7 @@ const checkRoute = createRoute({
 	responses: {
 		200: {
 			description: 'the check ran; its matrix (an unreachable agent makes every cell unknown)',
-			content: { 'application/json': { schema: checkAnswerSchema } },
+			content: { 'application/json': { schema: egressCheckAnswerSchema } },
 		},
 		400: { description: 'bad body', content: { 'application/json': { schema: errorSchema } } },
 		409: {
