@@ -190,6 +190,22 @@ describe('the node × target matrix from real agents', () => {
 		expect(await rows('SELECT * FROM egress_outages')).toEqual([])
 	})
 
+	it('stores no byte a target sent: a web server probed as Postgres is reported by size only', async () => {
+		await commitYaml(
+			edge,
+			egressYaml({ targets: [{ name: 'not-a-db', port: net.ports.app, probe: 'postgres' }] }),
+		)
+		const { deps } = egressDeps()
+		await checkEgress(deps, FAST)
+		const check = await latestReport()
+		for (const s of check.samples) {
+			expect(s).toMatchObject({ observed: 'failing', error: 'not-postgres' })
+		}
+		const stored = JSON.stringify(await rows('SELECT message, detail FROM egress_samples'))
+		expect(stored).toMatch(/answered \d+ bytes to SSLRequest/)
+		expect(stored).not.toMatch(/HTTP\/1\.1|Bad Request|label-studio/)
+	})
+
 	it('never has a node probe a cloud metadata address pushed in tidegate.yaml: unknown, and says why', async () => {
 		await commitYaml(
 			edge,
