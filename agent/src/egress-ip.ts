@@ -18,9 +18,7 @@ import {
 	agentEgressIpAnswerSchema,
 } from '../../src/contracts/agent.ts'
 import {
-	AGENT_RESPONSE_SIGNATURE_HEADER,
 	signAgentRequest,
-	signatureHex,
 	signedHost,
 	verifyAgentResponse,
 } from '../../src/contracts/agent-signing.ts'
@@ -132,10 +130,9 @@ async function ask(
 		}
 		const signed = await verifyAgentResponse({
 			secret,
-			requestSignature: signatureHex(headers['x-tidegate-signature']),
-			status: answer.status,
+			request: headers['x-tidegate-signature'],
+			response: answer,
 			body: answer.body,
-			signature: answer.signature,
 		})
 		if (!signed) {
 			throw new EgressIpFailure('unauthorized', 'the answer is not signed for this request')
@@ -160,7 +157,7 @@ function get(
 	url: URL,
 	headers: Record<string, string>,
 	sourceAddress: string | undefined,
-): Promise<{ status: number; signature: string | null; body: Uint8Array }> {
+): Promise<{ status: number; headers: { get(name: string): string | null }; body: Uint8Array }> {
 	const send = url.protocol === 'https:' ? httpsRequest : httpRequest
 	return new Promise((resolve, reject) => {
 		const request = send(
@@ -172,14 +169,18 @@ function get(
 				...(sourceAddress ? { localAddress: sourceAddress } : {}),
 			},
 			(response: IncomingMessage) => {
-				const header = response.headers[AGENT_RESPONSE_SIGNATURE_HEADER]
 				void readCapped(Readable.toWeb(response) as ReadableStream<Uint8Array>, MAX_ANSWER_BYTES, {
 					contentLength: response.headers['content-length'],
 				}).then((read) => {
 					if (read.ok) {
 						resolve({
 							status: response.statusCode ?? 0,
-							signature: typeof header === 'string' ? header : null,
+							headers: {
+								get: (name) => {
+									const value = response.headers[name.toLowerCase()]
+									return typeof value === 'string' ? value : null
+								},
+							},
 							body: read.value,
 						})
 					} else if (read.error.kind === 'too_large') {

@@ -16,9 +16,7 @@ import {
 	parseAgentCheckResponse,
 } from '../../src/contracts/agent.ts'
 import {
-	AGENT_RESPONSE_SIGNATURE_HEADER,
 	signAgentRequest,
-	signatureHex,
 	signedHost,
 	verifyAgentResponse,
 } from '../../src/contracts/agent-signing.ts'
@@ -138,10 +136,9 @@ export async function askPeer(options: {
 		}
 		const signed = await verifyAgentResponse({
 			secret: options.secret,
-			requestSignature: signatureHex(headers['x-tidegate-signature']),
-			status: response.status,
+			request: headers['x-tidegate-signature'],
+			response,
 			body: read.value,
-			signature: response.headers.get(AGENT_RESPONSE_SIGNATURE_HEADER),
 		})
 		if (!signed) {
 			return unreachable(

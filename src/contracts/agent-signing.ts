@@ -174,21 +174,26 @@ export async function signAgentResponse(input: {
 	return `v2=${mac}`
 }
 
-/** True when `signature` (the header's value) signs this answer to the request `requestSignature`. */
+/**
+ * True when `response` carries an `X-Tidegate-Response-Signature` that signs it, with `body` (as
+ * read), as the answer to the request that carried `request`'s signature.
+ */
 export async function verifyAgentResponse(input: {
 	secret: string
-	requestSignature: string
-	status: number
+	/** The signature header the request was sent with (`v2=<hex>`). */
+	request: string
+	response: { status: number; headers: { get(name: string): string | null } }
 	body: string | Uint8Array
-	signature: string | null | undefined
 }): Promise<boolean> {
-	const hex = SIGNATURE_RE.exec(input.signature ?? '')?.[1]
+	const hex = SIGNATURE_RE.exec(
+		input.response.headers.get(AGENT_RESPONSE_SIGNATURE_HEADER) ?? '',
+	)?.[1]
 	const mac = hex === undefined ? undefined : parseHex256(hex)
 	return (
 		mac !== undefined &&
 		(await verifyHmacSha256(
 			[input.secret],
-			answerBytes(input.requestSignature, input.status, input.body),
+			answerBytes(signatureHex(input.request), input.response.status, input.body),
 			mac,
 		))
 	)

@@ -7,6 +7,7 @@ import {
 	parseAgentCheckResponse,
 } from '../../src/contracts/agent.ts'
 import {
+	AGENT_RESPONSE_SIGNATURE_HEADER,
 	normaliseHost,
 	signAgentRequest,
 	signAgentResponse,
@@ -171,26 +172,39 @@ describe('answer signing', () => {
 	})
 
 	it('accepts only the answer to this request, unchanged, from a holder of the secret', async () => {
-		const request = signatureHex((await signed())['x-tidegate-signature'])
-		const other = signatureHex((await signed({ timestamp: now + 1 }))['x-tidegate-signature'])
+		const request = (await signed())['x-tidegate-signature']
+		const other = (await signed({ timestamp: now + 1 }))['x-tidegate-signature']
 		const signature = await signAgentResponse({
 			secret,
-			requestSignature: request,
+			requestSignature: signatureHex(request),
 			status: 200,
 			body: answer,
 		})
-		const check = (changes: Partial<Parameters<typeof verifyAgentResponse>[0]>) =>
+		const check = (
+			changes: {
+				secret?: string
+				request?: string
+				status?: number
+				body?: string | Uint8Array
+				signature?: string | null
+			} = {},
+		) =>
 			verifyAgentResponse({
-				secret,
-				requestSignature: request,
-				status: 200,
-				body: answer,
-				signature,
-				...changes,
+				secret: changes.secret ?? secret,
+				request: changes.request ?? request,
+				response: {
+					status: changes.status ?? 200,
+					headers: new Headers(
+						changes.signature === null
+							? {}
+							: { [AGENT_RESPONSE_SIGNATURE_HEADER]: changes.signature ?? signature },
+					),
+				},
+				body: changes.body ?? answer,
 			})
-		expect(await check({})).toBe(true)
+		expect(await check()).toBe(true)
 		expect(await check({ body: new TextEncoder().encode(answer) })).toBe(true)
-		expect(await check({ requestSignature: other })).toBe(false) // a replayed answer
+		expect(await check({ request: other })).toBe(false) // a replayed answer
 		expect(await check({ body: answer.replace('r1', 'r2') })).toBe(false)
 		expect(await check({ status: 500 })).toBe(false)
 		expect(await check({ secret: 'another-secret-0123456789' })).toBe(false)

@@ -150,19 +150,21 @@ async function serveImpostors(): Promise<Listening> {
 				response.writeHead(status, { 'content-type': 'application/json', ...signature })
 				response.end(value)
 			}
-			const matrix = JSON.stringify({
-				requestId,
-				nodes: [
-					{
-						node: 'node-a',
-						reachable: true,
-						error: null,
-						observedAt: Date.now(),
-						durationMs: 1,
-						results: [],
-					},
-				],
-			})
+			/** A one-node answer, for `id`, with these results. */
+			const answer = (id: string, results: unknown[] = []) =>
+				JSON.stringify({
+					requestId: id,
+					nodes: [
+						{
+							node: 'node-a',
+							reachable: true,
+							error: null,
+							observedAt: Date.now(),
+							durationMs: 1,
+							results,
+						},
+					],
+				})
 			switch (kind) {
 				case 'html':
 					// What a Cloudflare Access login page in front of the agent looks like to a script.
@@ -178,11 +180,11 @@ async function serveImpostors(): Promise<Listening> {
 					return
 				case 'unsigned':
 					// A perfect answer from something that does not hold the secret.
-					await json(200, matrix, null)
+					await json(200, answer(requestId), null)
 					return
 				case 'replayed-answer':
 					// A genuine signed answer, recorded for another request and played back.
-					await json(200, matrix, 'f'.repeat(64))
+					await json(200, answer(requestId), 'f'.repeat(64))
 					return
 				case 'garbage':
 					await json(200, `{"requestId":"${requestId}","nodes":[{"node":"node-a","reachable":tru`)
@@ -194,48 +196,21 @@ async function serveImpostors(): Promise<Listening> {
 					// Well-formed JSON, but a negative latency: the whole answer is refused.
 					await json(
 						200,
-						JSON.stringify({
-							requestId,
-							nodes: [
-								{
-									node: 'node-a',
-									reachable: true,
-									error: null,
-									observedAt: Date.now(),
-									durationMs: 1,
-									results: [
-										{
-											target: 'labelfish-db',
-											probe: 'postgres',
-											ok: false,
-											latencyMs: -5,
-											error: 'timeout',
-											phases: {},
-										},
-									],
-								},
-							],
-						}),
+						answer(requestId, [
+							{
+								target: 'labelfish-db',
+								probe: 'postgres',
+								ok: false,
+								latencyMs: -5,
+								error: 'timeout',
+								phases: {},
+							},
+						]),
 					)
 					return
 				case 'other-request':
 					// A valid answer, but to another request (a cache or replaying proxy in between).
-					await json(
-						200,
-						JSON.stringify({
-							requestId: 'egress-0-cached',
-							nodes: [
-								{
-									node: 'node-a',
-									reachable: true,
-									error: null,
-									observedAt: Date.now(),
-									durationMs: 1,
-									results: [],
-								},
-							],
-						}),
-					)
+					await json(200, answer('egress-0-cached'))
 					return
 				case 'server-error':
 					await json(500, '{"error":{"code":"internal","message":"probe pool crashed"}}')

@@ -9,7 +9,6 @@ import { AGENT_EGRESS_IP_PATH } from '../../src/contracts/agent.ts'
 import {
 	AGENT_RESPONSE_SIGNATURE_HEADER,
 	signAgentRequest,
-	signatureHex,
 	verifyAgentResponse,
 } from '../../src/contracts/agent-signing.ts'
 import { net } from './support/egress.ts'
@@ -42,16 +41,10 @@ async function ask(
 		new Request(`${WORKER}${AGENT_EGRESS_IP_PATH}`, { headers }),
 	)
 	const body = await res.text()
-	const requestSignature = signed['x-tidegate-signature']
+	const request = signed['x-tidegate-signature']
 	const answerSigned =
-		requestSignature !== undefined &&
-		(await verifyAgentResponse({
-			secret: net.secret,
-			requestSignature: signatureHex(requestSignature),
-			status: res.status,
-			body,
-			signature: res.headers.get(AGENT_RESPONSE_SIGNATURE_HEADER),
-		}))
+		request !== undefined &&
+		(await verifyAgentResponse({ secret: net.secret, request, response: res, body }))
 	return { status: res.status, body: JSON.parse(body), answerSigned, res }
 }
 

@@ -13,13 +13,7 @@ import {
 	type AgentCheckResponse,
 	parseAgentCheckResponse,
 } from '../../contracts/agent.ts'
-import {
-	AGENT_RESPONSE_SIGNATURE_HEADER,
-	signAgentRequest,
-	signatureHex,
-	signedHost,
-	verifyAgentResponse,
-} from '../../contracts/agent-signing.ts'
+import { signAgentRequest, signedHost, verifyAgentResponse } from '../../contracts/agent-signing.ts'
 import type { AgentApi, AgentFailure } from '../../domain/egress/ports.ts'
 import type { ApiCallLog } from '../../domain/ports.ts'
 import { readCapped } from '../../lib/read-capped.ts'
@@ -100,10 +94,9 @@ export function httpAgentClient(options: {
 			}
 			const signed = await verifyAgentResponse({
 				secret: options.secret,
-				requestSignature: signatureHex(headers['x-tidegate-signature']),
-				status: response.status,
+				request: headers['x-tidegate-signature'],
+				response,
 				body: read.value,
-				signature: response.headers.get(AGENT_RESPONSE_SIGNATURE_HEADER),
 			})
 			if (!signed) {
 				// Whatever it says, it did not come from an agent holding the secret for this request.

@@ -6,9 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { AGENT_CHECK_PATH, type AgentCheckRequestInput } from '../../../src/contracts/agent.ts'
 import {
-	AGENT_RESPONSE_SIGNATURE_HEADER,
 	signAgentRequest,
-	signatureHex,
 	signedHost,
 	verifyAgentResponse,
 } from '../../../src/contracts/agent-signing.ts'
@@ -144,13 +142,7 @@ export async function postCheck(
 	const sent = headers['x-tidegate-signature']
 	const signed =
 		sent !== undefined &&
-		(await verifyAgentResponse({
-			secret,
-			requestSignature: signatureHex(sent),
-			status: res.status,
-			body: raw,
-			signature: res.headers.get(AGENT_RESPONSE_SIGNATURE_HEADER),
-		}))
+		(await verifyAgentResponse({ secret, request: sent, response: res, body: raw }))
 	return { status: res.status, json, ms: performance.now() - t0, signed }
 }
 
