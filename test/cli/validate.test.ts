@@ -29,9 +29,13 @@ const USAGE = [
 	'  preflight <repo-dir>     find ownership conflicts in the Flux manifests; exit 1 on conflicts',
 	'  plan [file]              diff against the live Cloudflare state; exit 2 when changes are pending',
 	'  apply [file] [--force]   write the changes (--force lifts only the sync.maxDeletions rail)',
+	'  egress [--timeout ms] [--json]',
+	'                           check egress from every node now, through the Worker; exit 1 when a',
+	'                           required node cannot reach a target, 2 when some are unknown',
 	'',
 	'preflight reads <repo-dir>/tidegate.yaml unless --config names another file.',
 	'plan and apply read CF_API_BASE_URL, CF_TUNNEL_API_TOKEN and CF_ZERO_TRUST_API_TOKEN.',
+	'egress reads TIDEGATE_URL (the Worker) and TIDEGATE_ADMIN_TOKEN (its ADMIN_TOKEN).',
 ]
 
 const scratch = mkdtempSync(join(tmpdir(), 'tidegate-cli-'))
