@@ -70,15 +70,15 @@ export function httpAgentClient(options: {
 						: transportFailure(read.error.cause, timeoutMs),
 				)
 			}
-			const text = { value: new TextDecoder().decode(read.value) }
+			const text = new TextDecoder().decode(read.value)
 			if (response.status === 401 || response.status === 403) {
 				return err({
 					code: 'unauthorized',
 					status: response.status,
-					message: `the agent answered ${response.status}${errorDetail(text.value)}: AGENT_SECRET differs from the agent's, AGENT_URL's host is not in the agent's AGENT_HOSTNAMES, or the clocks are more than 5 minutes apart${response.status === 403 ? ' (or Cloudflare Access blocks the route)' : ''}`,
+					message: `the agent answered ${response.status}${errorDetail(text)}: AGENT_SECRET differs from the agent's, AGENT_URL's host is not in the agent's AGENT_HOSTNAMES, or the clocks are more than 5 minutes apart${response.status === 403 ? ' (or Cloudflare Access blocks the route)' : ''}`,
 				})
 			}
-			if (looksLikeHtml(response, text.value)) {
+			if (looksLikeHtml(response, text)) {
 				return err({
 					code: 'html',
 					status: response.status,
@@ -89,7 +89,7 @@ export function httpAgentClient(options: {
 				return err({
 					code: 'bad-status',
 					status: response.status,
-					message: `the agent answered HTTP ${response.status}${errorDetail(text.value)}`,
+					message: `the agent answered HTTP ${response.status}${errorDetail(text)}`,
 				})
 			}
 			const signed = await verifyAgentResponse({
@@ -107,7 +107,7 @@ export function httpAgentClient(options: {
 						'the answer is not signed for this request by an agent holding AGENT_SECRET (X-Tidegate-Response-Signature missing or wrong): something else answers at AGENT_URL, or the answer was replayed',
 				})
 			}
-			const parsed = parseAgentCheckResponse(text.value)
+			const parsed = parseAgentCheckResponse(text)
 			if (!parsed.ok) {
 				return err({
 					code: parsed.error,
