@@ -18,6 +18,8 @@ const EGRESS_CRON = '2-59/5 * * * *'
 
 interface EgressApi {
 	check: { id: number; status: string } | null
+	summary?: string
+	nodes: { node: string; egressIp: string | null }[]
 	targets: {
 		name: string
 		source: string
@@ -369,7 +371,10 @@ export const STEPS: Step[] = [
 				'  It looked like an app problem. Every node probes the database (a Postgres handshake) on cron:',
 			)
 			await checkEgress(stack)
-			const view = await checkEgress(stack)
+			say('  A second check, on demand (the dashboard button, `npx tidegate egress`):')
+			const view = await stack.api<EgressApi>('/api/egress/check', { method: 'POST', body: {} })
+			say(`    ${view.summary}`)
+			say(`    egress IPs: ${view.nodes.map((n) => `${n.node} ${n.egressIp ?? '?'}`).join(' · ')}`)
 			showTarget(view, 'labelfish-db', say)
 			for (const e of view.expectations) {
 				say(`    expectation ${e.status}: ${e.text}`)
@@ -382,6 +387,14 @@ export const STEPS: Step[] = [
 			check(
 				others.length === 2 && others.every((c) => c.observed === 'ok'),
 				'the other nodes should reach the database',
+			)
+			const gpuIp = view.nodes.find((n) => n.node === 'calypso-gpu')?.egressIp
+			check(gpuIp, "calypso-gpu's egress IP is unknown: the agents could not ask the Worker")
+			check(
+				view.targets
+					.find((t) => t.name === 'labelfish-db')
+					?.verdict.text.includes(`IP allowlist missing ${gpuIp}`),
+				"the verdict does not name the database's allowlist as a possible cause",
 			)
 			check(
 				view.expectations.some((e) => e.status === 'unmet'),

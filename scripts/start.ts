@@ -225,6 +225,9 @@ async function main() {
 			AGENT_PORT: String(node.port),
 			AGENT_SECRET: secrets.agentSecret,
 			AGENT_SOURCE_ADDRESS: node.source,
+			// The Worker tells each agent the address it called from (Miniflare's CF-Connecting-IP):
+			// its source address, so each local "node" has its own egress IP, as real nodes do.
+			AGENT_WORKER_URL: URLS.worker,
 			AGENT_PEERS: NODES.filter((n) => n !== node)
 				.map((n) => `http://127.0.0.1:${n.port}`)
 				.join(','),

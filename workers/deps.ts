@@ -126,6 +126,7 @@ export function buildDeps(env: Env): Deps {
 			alerts: isSet(env.ALERT_WEBHOOK_URL)
 				? webhookAlerts({ url: env.ALERT_WEBHOOK_URL, calls })
 				: undefined,
+			agentSecret: isSet(env.AGENT_SECRET) ? env.AGENT_SECRET : undefined,
 			agent:
 				isSet(env.AGENT_URL) && isSet(env.AGENT_SECRET)
 					? httpAgentClient({ url: env.AGENT_URL, secret: env.AGENT_SECRET, calls })

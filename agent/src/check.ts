@@ -8,7 +8,9 @@ import type {
 	AgentNodeReport,
 	AgentTargetResult,
 } from '../../src/contracts/agent.ts'
+import type { AddressPolicy } from './addresses.ts'
 import type { AgentConfig } from './config.ts'
+import type { EgressIpSource } from './egress-ip.ts'
 import type { Logger } from './log.ts'
 import { askPeer, discoverPeers } from './peers.ts'
 import { overloadedResult, runProbe } from './probes/run.ts'
@@ -19,6 +21,10 @@ export interface CheckContext {
 	config: AgentConfig
 	log: Logger
 	probes: Semaphore
+	/** Which resolved addresses probes may connect to. */
+	addresses: AddressPolicy
+	/** This node's public egress IP, as the Worker sees it. */
+	egressIp: EgressIpSource
 	/** Peer base URL → the node name it last answered with, to name it when it is down. */
 	peerNames: Map<string, string>
 }
@@ -30,6 +36,7 @@ export async function probeHere(
 ): Promise<AgentNodeReport> {
 	const observedAt = Date.now()
 	const t0 = performance.now()
+	const egressIp = ctx.egressIp.current(request.timeoutMs)
 	const results = await Promise.all(
 		request.targets.map(async (target): Promise<AgentTargetResult> => {
 			const queued = performance.now()
@@ -39,6 +46,7 @@ export async function probeHere(
 			try {
 				return await runProbe(target, request.timeoutMs, {
 					sourceAddress: ctx.config.sourceAddress,
+					addresses: ctx.addresses,
 				})
 			} finally {
 				ctx.probes.release()
@@ -50,15 +58,20 @@ export async function probeHere(
 		reachable: true,
 		error: null,
 		observedAt,
+		egressIp: await egressIp,
 		durationMs: Math.round((performance.now() - t0) * 10) / 10,
 		results,
 	}
 }
 
-/** Runs a whole check: this node, plus every peer when `fanout` is not false. */
+/**
+ * Runs a whole check: this node, plus every peer when `fanout` is not false. `accepted` is the
+ * signature and timestamp of the request being answered, passed to the peers as `origin`.
+ */
 export async function runCheck(
 	ctx: CheckContext,
 	request: AgentCheckRequest & { timeoutMs: number; requestId: string },
+	accepted: { signature: string; timestamp: number },
 ): Promise<AgentCheckResponse> {
 	if (request.fanout === false) {
 		return { requestId: request.requestId, nodes: [await probeHere(ctx, request)] }
@@ -78,6 +91,7 @@ export async function runCheck(
 				url,
 				knownName: ctx.peerNames.get(url),
 				request,
+				origin: accepted,
 				secret,
 				graceMs: ctx.config.peerGraceMs,
 			}),

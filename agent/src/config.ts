@@ -6,6 +6,8 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
 import { AGENT_MAX_TARGETS, AGENT_TIMEOUT_BOUNDS_MS } from '../../src/contracts/agent.ts'
+import { normaliseHost } from '../../src/contracts/agent-signing.ts'
+import { parseRange, type Range } from './addresses.ts'
 
 /** Where the peers come from. */
 export type PeerSource =
@@ -24,11 +26,21 @@ export interface AgentConfig {
 	podIp: string | undefined
 	/** The local address probes connect from (a multi-homed node's egress interface); default: the OS picks. */
 	sourceAddress: string | undefined
+	/** Link-local or metadata ranges the operator lets probes reach (AGENT_ALLOW_ADDRESSES). */
+	allowedAddresses: Range[]
 	defaultTimeoutMs: number
 	maxConcurrency: number
 	maxTargets: number
 	maxBodyBytes: number
 	peerGraceMs: number
+	/** The Worker's base URL, asked for this node's public egress IP (AGENT_WORKER_URL). */
+	workerUrl: string | undefined
+	/** Host names signed requests may be addressed to besides this agent's own addresses. */
+	hostnames: string[]
+	/** Open connections at most; beyond, requests are answered 503. */
+	maxConnections: number
+	/** How long a request (headers and body) may take to arrive. */
+	requestTimeoutMs: number
 	shutdownTimeoutMs: number
 	logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
@@ -49,7 +61,8 @@ const hostname = z
 		'must be a DNS name',
 	)
 
-const peerUrl = z
+/** A base URL: scheme, host, port; no credentials, path or query. */
+const baseUrl = z
 	.string()
 	.trim()
 	.transform((raw, ctx) => {
@@ -65,7 +78,7 @@ const peerUrl = z
 			return z.NEVER
 		}
 		if (url.username || url.password) {
-			ctx.addIssue({ code: 'custom', message: 'a peer URL must not carry credentials' })
+			ctx.addIssue({ code: 'custom', message: 'a URL must not carry credentials' })
 			return z.NEVER
 		}
 		if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
@@ -106,6 +119,24 @@ const envSchema = z.object({
 		.trim()
 		.refine((v) => isIP(v) !== 0, 'must be an IP address of this node')
 		.optional(),
+	AGENT_ALLOW_ADDRESSES: z
+		.string()
+		.transform((raw, ctx) => {
+			const ranges: Range[] = []
+			for (const item of raw.split(',')) {
+				if (item.trim() === '') {
+					continue
+				}
+				const range = parseRange(item)
+				if (!range) {
+					ctx.addIssue({ code: 'custom', message: `"${item.trim()}" is not an address or CIDR` })
+					return z.NEVER
+				}
+				ranges.push(range)
+			}
+			return ranges
+		})
+		.optional(),
 	AGENT_DEFAULT_TIMEOUT_MS: int(AGENT_TIMEOUT_BOUNDS_MS.min, AGENT_TIMEOUT_BOUNDS_MS.max).default(
 		5000,
 	),
@@ -113,9 +144,59 @@ const envSchema = z.object({
 	AGENT_MAX_TARGETS: int(1, AGENT_MAX_TARGETS).default(AGENT_MAX_TARGETS),
 	AGENT_MAX_BODY_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
 	AGENT_PEER_GRACE_MS: int(0, 30_000).default(1000),
+	AGENT_WORKER_URL: baseUrl.optional(),
+	AGENT_HOSTNAMES: z
+		.string()
+		.transform((raw, ctx) => {
+			const names: string[] = []
+			for (const item of raw.split(',').map((n) => n.trim())) {
+				if (item === '') {
+					continue
+				}
+				const name = hostOf(item)
+				if (name === undefined) {
+					ctx.addIssue({
+						code: 'custom',
+						message: `"${item}" must be a host name, optionally with :port (the host of the Worker's AGENT_URL)`,
+					})
+					return z.NEVER
+				}
+				names.push(name)
+			}
+			return names
+		})
+		.optional(),
+	AGENT_MAX_CONNECTIONS: int(1, 65_535).default(128),
+	AGENT_REQUEST_TIMEOUT_MS: int(1000, 120_000).default(10_000),
 	AGENT_SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(20_000),
 	AGENT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 })
+
+/** `host[:port]` normalised as callers sign it, or undefined when it is not just that. */
+function hostOf(text: string): string | undefined {
+	try {
+		const url = new URL(`http://${text}`)
+		const bare = !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash
+		return bare && !text.includes('/') ? normaliseHost(text) : undefined
+	} catch {
+		return undefined
+	}
+}
+
+/**
+ * The names a signed request may be addressed to: the configured AGENT_HOSTNAMES, plus this
+ * agent's own addresses at the port it listens on (how peers call it: POD_IP, or AGENT_HOST when
+ * it is a specific address) and loopback (local runs). Nothing else: a request signed for
+ * another agent is refused here.
+ */
+export function acceptedHosts(config: AgentConfig, port: number): string[] {
+	const at = (address: string) =>
+		normaliseHost(isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`)
+	const own = ['127.0.0.1', 'localhost', '::1', config.podIp, config.host]
+		.filter((a): a is string => a !== undefined && a !== '0.0.0.0' && a !== '::')
+		.map(at)
+	return [...new Set([...config.hostnames, ...own])]
+}
 
 /** Reads and validates the configuration; every problem is listed, named by its variable. */
 export function loadConfig(
@@ -157,7 +238,7 @@ export function loadConfig(
 			if (raw.trim() === '') {
 				continue
 			}
-			const url = peerUrl.safeParse(raw)
+			const url = baseUrl.safeParse(raw)
 			if (url.success) {
 				if (!urls.includes(url.data)) {
 					urls.push(url.data)
@@ -183,11 +264,16 @@ export function loadConfig(
 			peers,
 			podIp: e.POD_IP || undefined,
 			sourceAddress: e.AGENT_SOURCE_ADDRESS,
+			allowedAddresses: e.AGENT_ALLOW_ADDRESSES ?? [],
 			defaultTimeoutMs: e.AGENT_DEFAULT_TIMEOUT_MS,
 			maxConcurrency: e.AGENT_MAX_CONCURRENCY,
 			maxTargets: e.AGENT_MAX_TARGETS,
 			maxBodyBytes: e.AGENT_MAX_BODY_BYTES,
 			peerGraceMs: e.AGENT_PEER_GRACE_MS,
+			workerUrl: e.AGENT_WORKER_URL,
+			hostnames: e.AGENT_HOSTNAMES ?? [],
+			maxConnections: e.AGENT_MAX_CONNECTIONS,
+			requestTimeoutMs: e.AGENT_REQUEST_TIMEOUT_MS,
 			shutdownTimeoutMs: e.AGENT_SHUTDOWN_TIMEOUT_MS,
 			logLevel: e.AGENT_LOG_LEVEL,
 		},

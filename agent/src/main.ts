@@ -41,19 +41,6 @@ try {
 	process.exit(1)
 }
 
-const address = agent.server.address() as AddressInfo
-log.log('info', 'listening', {
-	host: address.address,
-	port: address.port,
-	peers:
-		config.peers.kind === 'static'
-			? { source: 'static', count: config.peers.urls.length }
-			: { source: 'dns', service: config.peers.service, port: config.peers.port },
-	defaultTimeoutMs: config.defaultTimeoutMs,
-	maxConcurrency: config.maxConcurrency,
-	secrets: config.secrets.length,
-})
-
 let stopping = false
 function stop(signal: string) {
 	if (stopping) {
@@ -73,3 +60,24 @@ function stop(signal: string) {
 }
 process.on('SIGTERM', () => stop('SIGTERM'))
 process.on('SIGINT', () => stop('SIGINT'))
+
+// Logged once the signal handlers are in place: a supervisor may stop us as soon as it reads this.
+const address = agent.server.address() as AddressInfo
+log.log('info', 'listening', {
+	host: address.address,
+	port: address.port,
+	peers:
+		config.peers.kind === 'static'
+			? { source: 'static', count: config.peers.urls.length }
+			: { source: 'dns', service: config.peers.service, port: config.peers.port },
+	defaultTimeoutMs: config.defaultTimeoutMs,
+	maxConcurrency: config.maxConcurrency,
+	maxConnections: config.maxConnections,
+	requestTimeoutMs: config.requestTimeoutMs,
+	hostnames: config.hostnames,
+	workerUrl: config.workerUrl ?? null,
+	allowedAddresses: config.allowedAddresses.map(
+		([address, bits]) => `${address.toString()}/${bits}`,
+	),
+	secrets: config.secrets.length,
+})

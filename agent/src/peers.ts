@@ -2,7 +2,9 @@
  * @module Finding and asking the other agents. Peers come from a static list (local runs) or
  * from the headless Service's A records (in the cluster, resolved on every check so a new node
  * joins the matrix without a restart). Each peer is asked with `fanout: false`, signed with the
- * same secret; anything short of a valid one-node answer makes that node `reachable: false`.
+ * same secret for that peer's own address, with the fanned-out request's signature as `origin`
+ * (so it cannot be replayed to the peer). Anything short of a valid one-node answer signed by the
+ * peer for this very request makes that node `reachable: false`.
  */
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
@@ -12,8 +14,13 @@ import {
 	type AgentCheckRequest,
 	type AgentNodeReport,
 	parseAgentCheckResponse,
-	signAgentRequest,
 } from '../../src/contracts/agent.ts'
+import {
+	signAgentRequest,
+	signedHost,
+	verifyAgentResponse,
+} from '../../src/contracts/agent-signing.ts'
+import { readCapped } from '../../src/lib/read-capped.ts'
 import type { PeerSource } from './config.ts'
 
 /** The outcome of peer discovery. */
@@ -52,34 +59,6 @@ export async function discoverPeers(
 	}
 }
 
-/** Reads a response body, refusing past `max` bytes. */
-async function readCapped(response: Response, max: number): Promise<string | null> {
-	const declared = Number(response.headers.get('content-length') ?? '0')
-	if (declared > max) {
-		await response.body?.cancel()
-		return null
-	}
-	if (!response.body) {
-		return ''
-	}
-	const reader = response.body.getReader()
-	const chunks: Uint8Array[] = []
-	let total = 0
-	for (;;) {
-		const { done, value } = await reader.read()
-		if (done) {
-			break
-		}
-		total += value.byteLength
-		if (total > max) {
-			await reader.cancel()
-			return null
-		}
-		chunks.push(value)
-	}
-	return Buffer.concat(chunks).toString('utf8')
-}
-
 function errorCode(error: unknown): string | undefined {
 	let e: unknown = error
 	for (let depth = 0; depth < 4 && e && typeof e === 'object'; depth++) {
@@ -100,6 +79,8 @@ export async function askPeer(options: {
 	url: string
 	knownName: string | undefined
 	request: AgentCheckRequest & { timeoutMs: number; requestId: string }
+	/** The request this agent accepted and is fanning out. */
+	origin: { signature: string; timestamp: number }
 	secret: string
 	graceMs: number
 }): Promise<AgentNodeReport> {
@@ -121,11 +102,13 @@ export async function askPeer(options: {
 		timeoutMs: request.timeoutMs,
 		fanout: false,
 		requestId: request.requestId,
+		origin: options.origin,
 	})
 	try {
 		const headers = await signAgentRequest({
 			secret: options.secret,
 			method: 'POST',
+			host: signedHost(url),
 			path: AGENT_CHECK_PATH,
 			body,
 		})
@@ -136,17 +119,34 @@ export async function askPeer(options: {
 			signal: AbortSignal.timeout(request.timeoutMs + options.graceMs),
 			redirect: 'error',
 		})
-		const text = await readCapped(response, AGENT_MAX_RESPONSE_BYTES)
+		const read = await readCapped(response.body, AGENT_MAX_RESPONSE_BYTES, {
+			contentLength: response.headers.get('content-length'),
+		})
 		if (response.status === 401) {
 			return unreachable('unauthorized', 'the peer refused our signature')
 		}
 		if (response.status !== 200) {
 			return unreachable('bad-status', `the peer answered HTTP ${response.status}`)
 		}
-		if (text === null) {
+		if (!read.ok) {
+			if (read.error.kind === 'unreadable') {
+				throw read.error.cause
+			}
 			return unreachable('too-large', 'the peer answer exceeded the size cap')
 		}
-		const parsed = parseAgentCheckResponse(text)
+		const signed = await verifyAgentResponse({
+			secret: options.secret,
+			request: headers['x-tidegate-signature'],
+			response,
+			body: read.value,
+		})
+		if (!signed) {
+			return unreachable(
+				'unauthorized',
+				'the answer is not signed for this request by an agent holding the secret',
+			)
+		}
+		const parsed = parseAgentCheckResponse(new TextDecoder().decode(read.value))
 		if (!parsed.ok) {
 			return unreachable('bad-response', parsed.message)
 		}

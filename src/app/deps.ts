@@ -104,6 +104,8 @@ export interface Deps {
 	preflight: PreflightStore
 	/** Present only when ALERT_WEBHOOK_URL is set. */
 	alerts: AlertSink | undefined
+	/** AGENT_SECRET, which also signs the Worker's answers to the agents (`/agent/*`). */
+	agentSecret: string | undefined
 	/** The in-cluster agent; present only when AGENT_URL and AGENT_SECRET are set. */
 	agent: AgentApi | undefined
 	/** TCP connects from the edge, to tell "target down" from "nodes cut off". */

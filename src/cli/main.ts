@@ -1,12 +1,13 @@
 /**
  * @module `tidegate <command>`: the same core code as the Worker, for CI and for people.
  * Exit codes: 0 success or in sync; 1 invalid input, ownership conflicts, refused plan or failed
- * command; 2 unreadable file (validate, preflight) or changes pending (plan); 64 bad usage
- * (EX_USAGE), so it never reads as "pending";
- * 70 an internal error.
+ * command, a required egress cell failing; 2 unreadable file (validate, preflight), changes
+ * pending (plan) or egress cells unknown; 64 bad usage (EX_USAGE), so it never reads as
+ * "pending"; 70 an internal error.
  */
 import { parseArgs } from 'node:util'
 import { edgeCommand } from './edge.ts'
+import { egressCommand, parseEgressArgs } from './egress.ts'
 import { parsePreflightArgs, preflightCommand } from './preflight.ts'
 import { validateCommand } from './validate.ts'
 
@@ -23,11 +24,15 @@ commands:
   plan [file]              diff against the live Cloudflare state; exit 2 when changes are pending
   apply [file] [--force]   write the changes (--force lifts only the sync.maxDeletions rail and
                            the rail on other teams' entries vanishing since the last write)
+  egress [--timeout ms] [--json]
+                           check egress from every node now, through the Worker; exit 1 when a
+                           required node cannot reach a target, 2 when some are unknown
 
 preflight reads <repo-dir>/tidegate.yaml unless --config names another file.
 plan and apply read CF_API_BASE_URL, CF_TUNNEL_API_TOKEN, CF_ZERO_TRUST_API_TOKEN,
 CF_DNS_API_TOKEN (DNS is skipped without it) and TIDEGATE_OWNER. The CLI keeps no history, so it
-never removes an entry, record or route of a shared list: the Worker does that.`
+never removes an entry, record or route of a shared list: the Worker does that.
+egress reads TIDEGATE_URL (the Worker) and TIDEGATE_ADMIN_TOKEN (its ADMIN_TOKEN).`
 
 /** Output sinks, so tests can capture them. */
 export interface Io {
@@ -107,6 +112,17 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
 					{ force: args.flag('force'), env: process.env },
 					io,
 				)
+			}
+			case 'egress': {
+				const args = parseEgressArgs(rest)
+				if ('problem' in args) {
+					throw new UsageError(args.problem)
+				}
+				if (args.help) {
+					io.out(USAGE)
+					return 0
+				}
+				return await egressCommand({ ...args, env: process.env }, io)
 			}
 			case undefined:
 				io.err(USAGE)

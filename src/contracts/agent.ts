@@ -1,27 +1,15 @@
 /**
  * @module The agent protocol: what the Worker (in workerd) and the in-cluster agent (in Node)
- * exchange. WebCrypto and zod only, no `node:` imports, so both sides run this same file.
- *
- * Request signing: `X-Tidegate-Timestamp: <unix seconds>` and
- * `X-Tidegate-Signature: sha256=<hex>`, the HMAC-SHA256 with the shared secret of
- * `<timestamp>\n<METHOD>\n<path>\n<raw body>`, where `path` is the request target as sent
- * (pathname plus query, if any). Replays are refused by the receiver, so two identical bodies in
- * the same second collide: callers put a fresh `requestId` in every body.
+ * exchange, as zod schemas. No `node:` imports, so both sides run this same file. How requests
+ * and answers are signed: ./agent-signing.ts.
  */
 
 import { z } from 'zod'
-import { hmacSha256Hex, parseHex256, verifyHmacSha256 } from '../lib/secrets.ts'
 
 /** The check endpoint. */
 export const AGENT_CHECK_PATH = '/v1/check'
 /** The unauthenticated liveness/readiness endpoint. */
 export const AGENT_HEALTH_PATH = '/healthz'
-/** Header with the signing time in Unix seconds (lower case, as `Headers` reports it). */
-export const AGENT_TIMESTAMP_HEADER = 'x-tidegate-timestamp'
-/** Header with `sha256=<hex>`. */
-export const AGENT_SIGNATURE_HEADER = 'x-tidegate-signature'
-/** How far a timestamp may be from the receiver's clock, either way. */
-export const AGENT_MAX_SKEW_SECONDS = 300
 /** Bounds of the per-probe timeout a request may ask for. */
 export const AGENT_TIMEOUT_BOUNDS_MS = { min: 100, max: 30_000 } as const
 /** At most this many targets per request (the agent's config may lower it). */
@@ -47,6 +35,8 @@ export const AGENT_PROBE_ERRORS = {
 	'http-status': 'the HTTP status was not the expected one',
 	'http-protocol': 'the answer was not HTTP',
 	overloaded: 'the agent had no free probe slot in time: the target is unknown, not failing',
+	'blocked-address':
+		'the target is or resolves to a link-local or cloud metadata address, which the agent does not probe unless its operator allows it (AGENT_ALLOW_ADDRESSES): unknown, not failing',
 	error: 'any other local error (see `message`)',
 } as const
 
@@ -65,8 +55,43 @@ export const AGENT_PEER_ERRORS = {
 	error: 'any other error (see `message`)',
 } as const
 
+/**
+ * Why an agent does not know its public egress IP (`egressIp.error`); the last address it learnt,
+ * if any, is still reported beside it.
+ */
+export const AGENT_EGRESS_IP_ERRORS = {
+	'not-configured': 'the agent has no AGENT_WORKER_URL to ask',
+	timeout: 'the Worker did not answer within the probe timeout (asked again at the next check)',
+	unreachable: 'the Worker could not be reached from this node',
+	unauthorized: "the Worker refused the agent's signature, or its answer was not signed",
+	'bad-status': 'the Worker answered with an unexpected HTTP status',
+	'bad-response': 'the Worker answered something that is not an egress IP',
+	error: 'any other error',
+} as const
+
+/** The Worker's echo of the caller's public IP, for the agents (GET, signed, no body). */
+export const AGENT_EGRESS_IP_PATH = '/agent/egress-ip'
+/** How long an agent keeps the egress IP it learnt before asking the Worker again. */
+export const AGENT_EGRESS_IP_TTL_MS = 5 * 60 * 1000
+
 const ms = z.number().nonnegative().max(3_600_000)
 const code = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/)
+const ip = z.union([z.ipv4(), z.ipv6()])
+
+/** `GET /agent/egress-ip` answer: the address the request came from (CF-Connecting-IP). */
+export const agentEgressIpAnswerSchema = z.object({ ip })
+
+/** A node's public egress IP as its agent last learnt it from the Worker. */
+export const agentEgressIpSchema = z.object({
+	/** The last address learnt (null if never). */
+	address: ip.nullable(),
+	/** When the Worker saw it (Unix ms). */
+	observedAt: z.number().int().nonnegative().nullable(),
+	/** Why the last attempt to learn it failed (an AGENT_EGRESS_IP_ERRORS code); null when fresh. */
+	error: code.nullable(),
+})
+/** A node's public egress IP. */
+export type AgentEgressIp = z.infer<typeof agentEgressIpSchema>
 const hostname = z
 	.string()
 	.min(1)
@@ -120,6 +145,17 @@ export const agentCheckRequestSchema = z
 			.string()
 			.regex(/^[A-Za-z0-9._:-]{1,100}$/)
 			.optional(),
+		/**
+		 * Sent to peers with `fanout: false`: the signature (hex) and timestamp of the request the
+		 * receiving agent is fanning out. Each peer remembers it as used, so that request cannot be
+		 * replayed to the peer afterwards (every agent answers the public hostname).
+		 */
+		origin: z
+			.object({
+				signature: z.string().regex(/^[0-9a-f]{64}$/),
+				timestamp: z.number().int().nonnegative(),
+			})
+			.optional(),
 	})
 	.superRefine((body, ctx) => {
 		const seen = new Set<string>()
@@ -156,16 +192,23 @@ export type AgentPhases = z.infer<typeof agentPhasesSchema>
 /** A phase name; also the step a failure happened in. */
 export type AgentPhase = keyof AgentPhases
 
-/** What a TLS handshake showed about the server certificate. */
+/**
+ * What a TLS handshake showed about the server certificate: dates and short codes only. Names
+ * from the certificate are text the target chose, so they are not reported (no byte read from a
+ * target leaves the agent).
+ */
 export const agentTlsInfoSchema = z.object({
 	/** Days until notAfter, fractional; negative once expired; null if the date was unreadable. */
 	daysLeft: z.number().min(-100_000).max(100_000).nullable(),
-	notAfter: z.string().nullable(),
-	subject: z.string().max(500).nullable(),
-	issuer: z.string().max(500).nullable(),
+	notAfter: z.iso.datetime().nullable(),
 	/** Chain and name verify against the agent's trust store. */
 	authorized: z.boolean(),
-	authorizationError: z.string().max(500).nullable(),
+	/** Why not, as OpenSSL's or Node's code (`DEPTH_ZERO_SELF_SIGNED_CERT`, `CERT_HAS_EXPIRED`). */
+	authorizationError: z
+		.string()
+		.regex(/^[A-Z0-9_]{1,64}$/)
+		.nullable(),
+	/** The negotiated version as Node names it (`TLSv1.3`). */
 	protocol: z.string().max(50).nullable(),
 })
 /** Certificate facts. */
@@ -209,6 +252,8 @@ export const agentNodeReportSchema = z
 		peer: z.string().max(300).optional(),
 		/** Unix ms at which this node's probes started (or the peer call was made). */
 		observedAt: z.number().int().nonnegative(),
+		/** The node's public egress IP (absent for an unreachable node, and from older agents). */
+		egressIp: agentEgressIpSchema.optional(),
 		durationMs: ms,
 		results: z.array(agentTargetResultSchema),
 	})
@@ -268,87 +313,4 @@ export function parseAgentCheckResponse(text: string): AgentParseResult {
 		}
 	}
 	return { ok: true, value: parsed.data }
-}
-
-const encoder = new TextEncoder()
-const SIGNATURE_RE = /^sha256=([0-9a-f]{64})$/
-const TIMESTAMP_RE = /^[0-9]{1,12}$/
-
-function signedBytes(
-	timestamp: string,
-	method: string,
-	path: string,
-	body: string | Uint8Array,
-): Uint8Array<ArrayBuffer> {
-	const head = encoder.encode(`${timestamp}\n${method.toUpperCase()}\n${path}\n`)
-	const tail = typeof body === 'string' ? encoder.encode(body) : body
-	const out = new Uint8Array(head.length + tail.length)
-	out.set(head, 0)
-	out.set(tail, head.length)
-	return out
-}
-
-/** The two signing headers, keyed by their lower-case names. */
-export type AgentSignatureHeaders = {
-	'x-tidegate-timestamp': string
-	'x-tidegate-signature': string
-}
-
-/** Signs one request. `timestamp` (Unix seconds) defaults to now; `path` is the request target. */
-export async function signAgentRequest(input: {
-	secret: string
-	method: string
-	path: string
-	body: string | Uint8Array
-	timestamp?: number
-}): Promise<AgentSignatureHeaders> {
-	const timestamp = String(input.timestamp ?? Math.floor(Date.now() / 1000))
-	const mac = await hmacSha256Hex(
-		input.secret,
-		signedBytes(timestamp, input.method, input.path, input.body),
-	)
-	return { 'x-tidegate-timestamp': timestamp, 'x-tidegate-signature': `sha256=${mac}` }
-}
-
-/** Why a signature was refused. None of them says what the right signature would be. */
-export type AgentAuthFailure = 'missing' | 'malformed' | 'stale' | 'bad-signature'
-
-/** The verdict on a request's signature. `signature` is the hex, for a replay cache. */
-export type AgentAuthResult =
-	| { ok: true; timestamp: number; signature: string }
-	| { ok: false; reason: AgentAuthFailure }
-
-/**
- * Verifies a request's signature in constant time against every secret (current and the one
- * being rotated out; src/lib/secrets.ts). Replays are the caller's to track: it should
- * refuse a `signature` it has already accepted within the skew window.
- */
-export async function verifyAgentRequest(input: {
-	secrets: readonly string[]
-	method: string
-	path: string
-	body: string | Uint8Array
-	timestamp: string | null | undefined
-	signature: string | null | undefined
-	nowSeconds?: number
-	maxSkewSeconds?: number
-}): Promise<AgentAuthResult> {
-	if (!input.timestamp || !input.signature) {
-		return { ok: false, reason: 'missing' }
-	}
-	const match = SIGNATURE_RE.exec(input.signature)
-	if (!TIMESTAMP_RE.test(input.timestamp) || !match?.[1]) {
-		return { ok: false, reason: 'malformed' }
-	}
-	const ts = Number(input.timestamp)
-	const now = input.nowSeconds ?? Math.floor(Date.now() / 1000)
-	if (Math.abs(now - ts) > (input.maxSkewSeconds ?? AGENT_MAX_SKEW_SECONDS)) {
-		return { ok: false, reason: 'stale' }
-	}
-	const hex = match[1]
-	const mac = parseHex256(hex)
-	const data = signedBytes(input.timestamp, input.method, input.path, input.body)
-	return mac !== undefined && (await verifyHmacSha256(input.secrets, data, mac))
-		? { ok: true, timestamp: ts, signature: hex }
-		: { ok: false, reason: 'bad-signature' }
 }

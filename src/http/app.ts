@@ -8,6 +8,7 @@ import type { Deps } from '../app/deps.ts'
 import type { Principal } from './admin-auth.ts'
 import { createApi } from './api/index.ts'
 import { AppError, errorEnvelope } from './errors.ts'
+import { agentRoutes } from './routes/agent.ts'
 import { fluxWebhookRoutes } from './routes/flux-webhook.ts'
 import { githubWebhookRoutes } from './routes/github-webhook.ts'
 import { healthRoutes } from './routes/health.ts'
@@ -30,6 +31,7 @@ export function createApp(provideDeps: MiddlewareHandler<AppEnv>): Hono<AppEnv> 
 	app.route('/', healthRoutes)
 	app.route('/', githubWebhookRoutes)
 	app.route('/', fluxWebhookRoutes)
+	app.route('/', agentRoutes)
 	app.route('/api', createApi())
 	app.route('/', pageRoutes)
 	app.route('/', pullRequestRoutes)

@@ -1,11 +1,12 @@
 /**
- * @module Reads a request body with a byte cap, before anything parses it. A declared
- * Content-Length over the cap is refused without reading; a chunked body is counted as it streams
- * and refused as soon as it passes the cap, so a huge body is never buffered whole.
+ * @module Reads a webhook's request body with a byte cap, before anything parses it, through the
+ * one capped reader (src/lib/read-capped.ts): a declared Content-Length over the cap is refused
+ * without reading, a chunked body is refused as soon as it passes the cap.
  */
+import { declaresMoreThan, readCapped } from '../lib/read-capped.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 
-/** The default webhook body cap (DESIGN.md): 1 MiB. */
+/** The default webhook body cap: 1 MiB. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024
 
 /** Why a body could not be read. */
@@ -15,8 +16,7 @@ export type BodyFailure =
 
 /** True when the request declares a body larger than `limit`. */
 export function declaredTooLarge(request: Request, limit: number): boolean {
-	const declared = request.headers.get('content-length')
-	return declared !== null && /^\d+$/.test(declared) && Number(declared) > limit
+	return declaresMoreThan(request.headers.get('content-length'), limit)
 }
 
 /** Reads at most `limit` bytes of the body. */
@@ -24,38 +24,17 @@ export async function readBodyCapped(
 	request: Request,
 	limit: number,
 ): Promise<Result<Uint8Array, BodyFailure>> {
-	if (declaredTooLarge(request, limit)) {
-		return err({ kind: 'too_large', limit })
+	const read = await readCapped(request.body, limit, {
+		contentLength: request.headers.get('content-length'),
+	})
+	if (read.ok) {
+		return ok(read.value)
 	}
-	if (!request.body) {
-		return ok(new Uint8Array())
-	}
-	const reader = request.body.getReader()
-	const chunks: Uint8Array[] = []
-	let size = 0
-	try {
-		for (;;) {
-			const { done, value } = await reader.read()
-			if (done) {
-				break
-			}
-			size += value.byteLength
-			if (size > limit) {
-				await reader.cancel()
-				return err({ kind: 'too_large', limit })
-			}
-			chunks.push(value)
-		}
-	} catch (e) {
-		return err({ kind: 'unreadable', message: e instanceof Error ? e.message : String(e) })
-	}
-	const body = new Uint8Array(size)
-	let offset = 0
-	for (const chunk of chunks) {
-		body.set(chunk, offset)
-		offset += chunk.byteLength
-	}
-	return ok(body)
+	return err(
+		read.error.kind === 'too_large'
+			? read.error
+			: { kind: 'unreadable', message: read.error.message },
+	)
 }
 
 /** True for `application/json`, with or without parameters such as `charset=utf-8`. */

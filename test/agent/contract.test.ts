@@ -1,21 +1,32 @@
-/** The shared agent contract: signing, verification and the answer schema the Worker trusts. */
+/** The shared agent contract: signing (scheme v2), verification and the answer schema the Worker trusts. */
+import { createHmac } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
 	AGENT_CHECK_PATH,
 	agentCheckRequestSchema,
 	parseAgentCheckResponse,
-	signAgentRequest,
-	verifyAgentRequest,
 } from '../../src/contracts/agent.ts'
+import {
+	AGENT_RESPONSE_SIGNATURE_HEADER,
+	normaliseHost,
+	signAgentRequest,
+	signAgentResponse,
+	signatureHex,
+	signedHost,
+	verifyAgentRequest,
+	verifyAgentResponse,
+} from '../../src/contracts/agent-signing.ts'
 
 const secret = 'contract-secret-0123456789'
 const body = '{"targets":[],"requestId":"r1"}'
 const now = 1_800_000_000
+const host = 'tidegate-agent.example.com'
 
-async function signed(overrides: { secret?: string; timestamp?: number } = {}) {
+async function signed(overrides: { secret?: string; timestamp?: number; host?: string } = {}) {
 	return signAgentRequest({
 		secret: overrides.secret ?? secret,
 		method: 'post',
+		host: overrides.host ?? host,
 		path: AGENT_CHECK_PATH,
 		body,
 		timestamp: overrides.timestamp ?? now,
@@ -28,6 +39,7 @@ function verify(
 ) {
 	return verifyAgentRequest({
 		secrets: [secret],
+		hosts: [host],
 		method: 'POST',
 		path: AGENT_CHECK_PATH,
 		body,
@@ -38,31 +50,55 @@ function verify(
 	})
 }
 
-describe('signing', () => {
-	it('signs <timestamp>\\n<METHOD>\\n<path>\\n<body> with HMAC-SHA256', async () => {
+describe('request signing, scheme v2', () => {
+	it('signs "tidegate-agent-v2 request", timestamp, METHOD, host, path and body with HMAC-SHA256', async () => {
 		const h = await signed()
 		expect(h['x-tidegate-timestamp']).toBe(String(now))
-		expect(h['x-tidegate-signature']).toMatch(/^sha256=[0-9a-f]{64}$/)
-		// The same MAC computed independently with node:crypto.
-		const { createHmac } = await import('node:crypto')
+		// The same MAC computed independently with node:crypto (agent/README.md shows it with openssl).
 		const expected = createHmac('sha256', secret)
-			.update(`${now}\nPOST\n${AGENT_CHECK_PATH}\n${body}`)
+			.update(`tidegate-agent-v2 request\n${now}\nPOST\n${host}\n${AGENT_CHECK_PATH}\n${body}`)
 			.digest('hex')
-		expect(h['x-tidegate-signature']).toBe(`sha256=${expected}`)
+		expect(h['x-tidegate-signature']).toBe(`v2=${expected}`)
 	})
 
-	it('accepts a good signature, from bytes as from a string', async () => {
+	it('accepts a good signature, from bytes as from a string, and says which host and secret', async () => {
 		const h = await signed()
-		expect(await verify(h)).toMatchObject({ ok: true, timestamp: now })
+		expect(await verify(h)).toEqual({
+			ok: true,
+			timestamp: now,
+			signature: signatureHex(h['x-tidegate-signature']),
+			host,
+			secret,
+		})
 		expect(await verify(h, { body: new TextEncoder().encode(body) })).toMatchObject({ ok: true })
 	})
 
-	it('accepts the previous secret during a rotation', async () => {
-		const h = await signed({ secret: 'the-old-secret-0123456789' })
+	it('accepts the previous secret during a rotation, and names it for signing the answer', async () => {
+		const old = 'the-old-secret-0123456789'
+		const h = await signed({ secret: old })
 		expect(await verify(h)).toEqual({ ok: false, reason: 'bad-signature' })
-		expect(await verify(h, { secrets: [secret, 'the-old-secret-0123456789'] })).toMatchObject({
-			ok: true,
+		expect(await verify(h, { secrets: [secret, old] })).toMatchObject({ ok: true, secret: old })
+	})
+
+	it('binds the host: a request signed for one agent is refused by another', async () => {
+		const forPeer = await signed({ host: '10.42.1.7:8787' })
+		expect(await verify(forPeer)).toEqual({ ok: false, reason: 'bad-signature' })
+		expect(await verify(forPeer, { hosts: ['10.42.2.9:8787', host] })).toEqual({
+			ok: false,
+			reason: 'bad-signature',
 		})
+		expect(await verify(forPeer, { hosts: [host, '10.42.1.7:8787'] })).toMatchObject({
+			ok: true,
+			host: '10.42.1.7:8787',
+		})
+	})
+
+	it('signs hosts as URLs write them: lower case, no default port', () => {
+		expect(signedHost('https://Tidegate-Agent.Example.com/')).toBe(host)
+		expect(signedHost('http://10.42.1.7:8787')).toBe('10.42.1.7:8787')
+		expect(signedHost('http://[fd00::7]:8787')).toBe('[fd00::7]:8787')
+		expect(normaliseHost('Tidegate-Agent.Example.com')).toBe(host)
+		expect(normaliseHost('10.42.1.7:80')).toBe('10.42.1.7')
 	})
 
 	it('refuses a changed body, method, path or secret', async () => {
@@ -73,6 +109,7 @@ describe('signing', () => {
 		expect(await verify(h, { path: '/v1/check?x=1' })).toEqual(bad)
 		expect(await verify(h, { secrets: ['another-secret-0123456789'] })).toEqual(bad)
 		expect(await verify(h, { secrets: [] })).toEqual(bad)
+		expect(await verify(h, { hosts: [] })).toEqual(bad)
 	})
 
 	it('refuses timestamps more than 5 minutes off, either way', async () => {
@@ -87,7 +124,7 @@ describe('signing', () => {
 		})
 	})
 
-	it('refuses missing and malformed headers', async () => {
+	it('refuses missing and malformed headers, and names the old scheme v1', async () => {
 		const h = await signed()
 		expect(await verify({ ...h, 'x-tidegate-signature': '' })).toEqual({
 			ok: false,
@@ -95,7 +132,7 @@ describe('signing', () => {
 		})
 		for (const signature of [
 			h['x-tidegate-signature'].toUpperCase(),
-			h['x-tidegate-signature'].replace('sha256=', 'sha1='),
+			h['x-tidegate-signature'].replace('v2=', 'v3='),
 			`${h['x-tidegate-signature']}00`,
 		]) {
 			expect(await verify({ ...h, 'x-tidegate-signature': signature })).toEqual({
@@ -107,6 +144,72 @@ describe('signing', () => {
 			ok: false,
 			reason: 'malformed',
 		})
+		const v1 = createHmac('sha256', secret)
+			.update(`${now}\nPOST\n${AGENT_CHECK_PATH}\n${body}`)
+			.digest('hex')
+		expect(await verify({ ...h, 'x-tidegate-signature': `sha256=${v1}` })).toEqual({
+			ok: false,
+			reason: 'old-scheme',
+		})
+	})
+})
+
+describe('answer signing', () => {
+	const answer = '{"requestId":"r1","nodes":[]}'
+
+	it('signs "tidegate-agent-v2 answer", the request signature, the status and the body', async () => {
+		const request = signatureHex((await signed())['x-tidegate-signature'])
+		const signature = await signAgentResponse({
+			secret,
+			requestSignature: request,
+			status: 200,
+			body: answer,
+		})
+		const expected = createHmac('sha256', secret)
+			.update(`tidegate-agent-v2 answer\n${request}\n200\n${answer}`)
+			.digest('hex')
+		expect(signature).toBe(`v2=${expected}`)
+	})
+
+	it('accepts only the answer to this request, unchanged, from a holder of the secret', async () => {
+		const request = (await signed())['x-tidegate-signature']
+		const other = (await signed({ timestamp: now + 1 }))['x-tidegate-signature']
+		const signature = await signAgentResponse({
+			secret,
+			requestSignature: signatureHex(request),
+			status: 200,
+			body: answer,
+		})
+		const check = (
+			changes: {
+				secret?: string
+				request?: string
+				status?: number
+				body?: string | Uint8Array
+				signature?: string | null
+			} = {},
+		) =>
+			verifyAgentResponse({
+				secret: changes.secret ?? secret,
+				request: changes.request ?? request,
+				response: {
+					status: changes.status ?? 200,
+					headers: new Headers(
+						changes.signature === null
+							? {}
+							: { [AGENT_RESPONSE_SIGNATURE_HEADER]: changes.signature ?? signature },
+					),
+				},
+				body: changes.body ?? answer,
+			})
+		expect(await check()).toBe(true)
+		expect(await check({ body: new TextEncoder().encode(answer) })).toBe(true)
+		expect(await check({ request: other })).toBe(false) // a replayed answer
+		expect(await check({ body: answer.replace('r1', 'r2') })).toBe(false)
+		expect(await check({ status: 500 })).toBe(false)
+		expect(await check({ secret: 'another-secret-0123456789' })).toBe(false)
+		expect(await check({ signature: null })).toBe(false)
+		expect(await check({ signature: 'v2=00' })).toBe(false)
 	})
 })
 

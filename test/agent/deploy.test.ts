@@ -52,6 +52,14 @@ describe('Kubernetes manifests', () => {
 		expect(env.AGENT_PEERS).toBeUndefined()
 	})
 
+	it('answers requests signed for the tunnel hostname the Worker calls (AGENT_HOSTNAMES)', () => {
+		expect(env.AGENT_HOSTNAMES).toMatch(/^[a-z0-9.-]+$/)
+	})
+
+	it("asks the Worker for its node's egress IP (AGENT_WORKER_URL), over HTTPS", () => {
+		expect(new URL(String(env.AGENT_WORKER_URL)).protocol).toBe('https:')
+	})
+
 	it('finds its peers through the headless Service, on the port it listens on', () => {
 		const peers = find('Service', 'tidegate-agent-peers')
 		expect(peers.spec.clusterIP).toBe('None')
@@ -106,37 +114,75 @@ describe('Dockerfile', () => {
 		expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "agent\/src\/main.ts"\]$/m)
 	})
 
-	it('copies every file the agent imports', () => {
-		// Walk the agent's relative imports from main.ts and check each lands in the image.
-		const seen = new Set<string>()
+	/** Every file the agent's entry point reaches through relative imports, and the packages. */
+	function agentImports(): { files: Set<string>; packages: Set<string> } {
+		const files = new Set<string>()
+		const packages = new Set<string>()
 		const walk = (file: string) => {
-			if (seen.has(file)) {
+			if (files.has(file)) {
 				return
 			}
-			seen.add(file)
+			files.add(file)
 			const text = readFileSync(join(ROOT, file), 'utf8')
 			for (const m of text.matchAll(/from '([^']+)'/g)) {
 				const spec = m[1] ?? ''
 				if (spec.startsWith('.')) {
 					walk(join(file, '..', spec))
-				} else {
-					// Only Node built-ins and zod, the one package the image carries.
-					expect(spec === 'zod' || spec.startsWith('node:'), `${file} imports ${spec}`).toBe(true)
+				} else if (!spec.startsWith('node:')) {
+					packages.add(spec)
 				}
 			}
 		}
 		walk('agent/src/main.ts')
+		return { files, packages }
+	}
+
+	const glob = (pattern: string) =>
+		new RegExp(
+			`^${pattern
+				.replaceAll('.', '\\.')
+				.replaceAll('**', '\u0000')
+				.replaceAll('*', '[^/]*')
+				.replaceAll('\u0000', '.*')}$`,
+		)
+
+	it('copies every file and package the agent imports', () => {
+		const { files, packages } = agentImports()
 		// What the COPY lines from the build context put in the image: directories and globs.
 		const copied = [...dockerfile.matchAll(/^COPY (?!--from)(\S+) \S+$/gm)].map((m) => m[1] ?? '')
 		const inImage = (file: string) =>
 			copied.some((source) =>
 				source.includes('*')
-					? new RegExp(`^${source.replaceAll('.', '\\.').replaceAll('*', '[^/]*')}$`).test(file)
+					? glob(source).test(file)
 					: file === source || file.startsWith(`${source}/`),
 			)
-		for (const file of seen) {
+		for (const file of files) {
 			expect(inImage(file), `${file} is not copied into the image`).toBe(true)
 		}
 		expect(dockerfile).toContain('COPY agent/src ./agent/src')
+		for (const name of packages) {
+			// Only small, dependency-free packages belong in the image.
+			expect(['ipaddr.js', 'zod'], `the agent imports ${name}`).toContain(name)
+			expect(dockerfile).toContain(
+				`COPY --from=deps /app/node_modules/${name} ./node_modules/${name}`,
+			)
+		}
+	})
+
+	it('sends every imported file in the build context (Dockerfile.dockerignore)', () => {
+		// BuildKit: the last pattern that matches a path decides; `!` lets it back in.
+		const rules = readFileSync(join(ROOT, 'agent/Dockerfile.dockerignore'), 'utf8')
+			.split('\n')
+			.map((line) => line.trim())
+			.filter((line) => line !== '' && !line.startsWith('#'))
+			.map((line) => ({ include: line.startsWith('!'), pattern: glob(line.replace(/^!/, '')) }))
+		// A pattern that matches a directory (`*` matches `src`) covers everything under it.
+		const matches = (pattern: RegExp, file: string) =>
+			file.split('/').some((_, i, parts) => pattern.test(parts.slice(0, i + 1).join('/')))
+		const sent = (file: string) =>
+			rules.reduce((kept, rule) => (matches(rule.pattern, file) ? rule.include : kept), true)
+		for (const file of [...agentImports().files, 'package.json', 'package-lock.json']) {
+			expect(sent(file), `${file} is left out of the build context`).toBe(true)
+		}
 	})
 })

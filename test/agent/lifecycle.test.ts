@@ -40,8 +40,13 @@ describe('configuration', () => {
 			failsWith({ ...good, AGENT_PEERS: 'http://a:1/x' }, 'AGENT_PEERS', 'base URL'),
 			failsWith({ ...good, AGENT_PEERS: 'ftp://a:1' }, 'AGENT_PEERS'),
 			failsWith(
+				{ ...good, AGENT_ALLOW_ADDRESSES: '169.254.169.254, metadata.google.internal' },
+				'AGENT_ALLOW_ADDRESSES',
+				'metadata.google.internal\\" is not an address or CIDR',
+			),
+			failsWith(
 				{ ...good, AGENT_PEERS: 'http://u:pw-secret@a:1' },
-				'AGENT_PEERS: a peer URL must not carry credentials',
+				'AGENT_PEERS: a URL must not carry credentials',
 			).then((err) => expect(err).not.toContain('pw-secret')),
 			failsWith(
 				{ ...good, AGENT_PEER_SERVICE: 'tidegate-agent-peers.tidegate.svc.cluster.local' },

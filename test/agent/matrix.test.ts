@@ -2,12 +2,16 @@
  * Several agents as real processes on loopback, each a "node": the fan-out matrix, unreachable
  * peers, and its cost of about one probe timeout.
  */
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+	AGENT_CHECK_PATH,
 	type AgentCheckResponse,
 	type AgentNodeReport,
 	agentCheckResponseSchema,
 } from '../../src/contracts/agent.ts'
+import { signAgentRequest } from '../../src/contracts/agent-signing.ts'
 import { postCheck, rid, SECRET, startAgent, type TestAgent } from './helpers/agents.ts'
 import {
 	bannerServer,
@@ -195,6 +199,83 @@ describe('peers that cannot answer', () => {
 			error: 'unauthorized',
 			peer: url,
 		})
+	})
+})
+
+describe('authenticated peers', () => {
+	it('marks a peer whose answer is not signed for this request unreachable (unauthorized)', async () => {
+		// Answers a perfect one-node matrix, but without the secret it cannot sign it.
+		const impostor = createServer((req, res) => {
+			let text = ''
+			req.on('data', (c: Buffer) => {
+				text += c.toString('utf8')
+			})
+			req.on('end', () => {
+				const { requestId } = JSON.parse(text) as { requestId: string }
+				res.writeHead(200, { 'content-type': 'application/json' })
+				res.end(
+					JSON.stringify({
+						requestId,
+						nodes: [
+							{
+								node: 'node-forged',
+								reachable: true,
+								error: null,
+								observedAt: Date.now(),
+								durationMs: 1,
+								results: [],
+							},
+						],
+					}),
+				)
+			})
+		})
+		await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve))
+		const impostorUrl = `http://127.0.0.1:${(impostor.address() as AddressInfo).port}`
+		const i = await startAgent({ name: 'node-i', port: await freePort(), peers: [impostorUrl] })
+		agents.push(i)
+		const body = agentCheckResponseSchema.parse(
+			(await postCheck(i.url, { targets: [], requestId: rid() })).json,
+		)
+		expect(body.nodes.map((n) => [n.node, n.reachable, n.error])).toEqual([
+			['node-i', true, null],
+			[new URL(impostorUrl).host, false, 'unauthorized'],
+		])
+		impostor.close()
+	})
+
+	it('lets no peer answer again a request another agent fanned out to it (every agent shares the public name)', async () => {
+		// Like the tunnel's hostname in production, one name all three agents answer to.
+		const shared = 'tidegate-agent.test'
+		const [pj, pk, pl] = await Promise.all([freePort(), freePort(), freePort()])
+		const url = (p: number) => `http://127.0.0.1:${p}`
+		const env = { AGENT_HOSTNAMES: shared }
+		const [j, k, l] = await Promise.all([
+			startAgent({ name: 'node-j', port: pj, peers: [url(pk)], env }),
+			startAgent({ name: 'node-k', port: pk, peers: [], env }),
+			startAgent({ name: 'node-l', port: pl, peers: [], env }),
+		])
+		agents.push(j, k, l)
+		const text = JSON.stringify({ targets: [], requestId: rid() })
+		const headers = await signAgentRequest({
+			secret: SECRET,
+			method: 'POST',
+			host: shared,
+			path: AGENT_CHECK_PATH,
+			body: text,
+		})
+		const first = await postCheck(j.url, text, { headers })
+		expect(agentCheckResponseSchema.parse(first.json).nodes.map((n) => n.node)).toEqual([
+			'node-j',
+			'node-k',
+		])
+		// Captured on its way to node-j and sent to node-k, which took part in the fan-out: refused.
+		const replayed = await postCheck(k.url, text, { headers })
+		expect(replayed.status).toBe(401)
+		expect(replayed.json).toMatchObject({ error: { message: 'signature already used' } })
+		// node-l was not a peer of node-j, so only its own cache protects it: it accepts once.
+		expect((await postCheck(l.url, text, { headers })).status).toBe(200)
+		expect((await postCheck(l.url, text, { headers })).status).toBe(401)
 	})
 })
 

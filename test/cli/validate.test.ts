@@ -30,11 +30,15 @@ const USAGE = [
 	'  plan [file]              diff against the live Cloudflare state; exit 2 when changes are pending',
 	'  apply [file] [--force]   write the changes (--force lifts only the sync.maxDeletions rail and',
 	"                           the rail on other teams' entries vanishing since the last write)",
+	'  egress [--timeout ms] [--json]',
+	'                           check egress from every node now, through the Worker; exit 1 when a',
+	'                           required node cannot reach a target, 2 when some are unknown',
 	'',
 	'preflight reads <repo-dir>/tidegate.yaml unless --config names another file.',
 	'plan and apply read CF_API_BASE_URL, CF_TUNNEL_API_TOKEN, CF_ZERO_TRUST_API_TOKEN,',
 	'CF_DNS_API_TOKEN (DNS is skipped without it) and TIDEGATE_OWNER. The CLI keeps no history, so it',
 	'never removes an entry, record or route of a shared list: the Worker does that.',
+	'egress reads TIDEGATE_URL (the Worker) and TIDEGATE_ADMIN_TOKEN (its ADMIN_TOKEN).',
 ]
 
 const scratch = mkdtempSync(join(tmpdir(), 'tidegate-cli-'))

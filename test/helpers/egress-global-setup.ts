@@ -4,11 +4,19 @@
  * probing from its own loopback source address; the database's firewall drops one of them, as
  * the seed's did. Beside them: a lone agent whose peer is down, the services the targets point
  * at, and "impostors" that answer the Worker the ways a broken path to an agent does (HTML, garbage,
- * silence, ...). Everything is handed to vitest.config.ts and the tests with `provide`.
+ * silence, ...), and the Worker's egress-IP echo the agents learn their node's public IP from (each
+ * calls it from its source address, so each node has its own). Everything is handed to
+ * vitest.config.ts and the tests with `provide`.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestProject } from 'vitest/node'
+import {
+	AGENT_RESPONSE_SIGNATURE_HEADER,
+	AGENT_SIGNATURE_HEADER,
+	signAgentResponse,
+	signatureHex,
+} from '../../src/contracts/agent-signing.ts'
 import { startAgent, type TestAgent } from '../agent/helpers/agents.ts'
 import { freePort } from '../agent/helpers/net.ts'
 import {
@@ -16,6 +24,7 @@ import {
 	serveHttpService,
 	servePostgresStandin,
 } from '../standins/local/services.ts'
+import { serveEgressIpEcho } from './egress-ip-echo.ts'
 import type { EgressTestNetwork } from './egress-network.ts'
 
 /** The integration project's AGENT_SECRET (vitest.config.ts); agents need 16+ characters. */
@@ -43,7 +52,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
 		const walled = await servePostgresStandin({ port: 0, deny: NODES.map((n) => n.source) })
 		const app = await serveHttpService({ port: 0, name: 'label-studio' })
 		const impostors = await serveImpostors()
-		servers.push(db, walled, app, impostors)
+		// The Worker's egress-IP echo, which every agent asks for its node's public IP.
+		const echo = await serveEgressIpEcho({ secret: SECRET })
+		servers.push(db, walled, app, impostors, echo)
 		const [refused, deadPeer, ...ports] = await Promise.all([
 			freePort(),
 			freePort(),
@@ -58,14 +69,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
 					name: node.name,
 					port: ports[i] ?? 0,
 					peers,
-					env: { AGENT_SECRET: SECRET, AGENT_SOURCE_ADDRESS: node.source },
+					env: {
+						AGENT_SECRET: SECRET,
+						AGENT_SOURCE_ADDRESS: node.source,
+						AGENT_WORKER_URL: echo.url,
+					},
 				}),
 			),
 			startAgent({
 				name: 'node-solo',
 				port: ports[NODES.length] ?? 0,
 				peers: [url(ports[NODES.length]), url(deadPeer)],
-				env: { AGENT_SECRET: SECRET },
+				env: { AGENT_SECRET: SECRET, AGENT_WORKER_URL: echo.url },
 			}),
 		])
 		agents.push(...started)
@@ -85,6 +100,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
 				invalid: `${base}/invalid`,
 				otherRequest: `${base}/other-request`,
 				serverError: `${base}/server-error`,
+				unsigned: `${base}/unsigned`,
+				replayedAnswer: `${base}/replayed-answer`,
 				slow: `${base}/slow`,
 				huge: `${base}/huge`,
 				refused: url(refused),
@@ -98,7 +115,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
 	return stop
 }
 
-/** One server, one behaviour per path prefix (`/<kind>/v1/check`). */
+/**
+ * One server, one behaviour per path prefix (`/<kind>/v1/check`). The JSON answers are signed for
+ * the request with the shared secret, as an agent that holds it but misbehaves would sign them,
+ * except where the impostor stands for something that does not hold it.
+ */
 async function serveImpostors(): Promise<Listening> {
 	const hanging = new Set<ServerResponse>()
 	const server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -107,12 +128,43 @@ async function serveImpostors(): Promise<Listening> {
 		request.setEncoding('utf8').on('data', (chunk: string) => {
 			body += chunk
 		})
-		request.on('end', () => {
+		request.on('end', async () => {
 			const requestId = readRequestId(body)
-			const json = (status: number, value: string) => {
-				response.writeHead(status, { 'content-type': 'application/json' })
+			const sent = String(request.headers[AGENT_SIGNATURE_HEADER] ?? '')
+			const json = async (
+				status: number,
+				value: string,
+				signFor: string | null = signatureHex(sent),
+			) => {
+				const signature =
+					signFor === null
+						? {}
+						: {
+								[AGENT_RESPONSE_SIGNATURE_HEADER]: await signAgentResponse({
+									secret: SECRET,
+									requestSignature: signFor,
+									status,
+									body: value,
+								}),
+							}
+				response.writeHead(status, { 'content-type': 'application/json', ...signature })
 				response.end(value)
 			}
+			/** A one-node answer, for `id`, with these results. */
+			const answer = (id: string, results: unknown[] = []) =>
+				JSON.stringify({
+					requestId: id,
+					nodes: [
+						{
+							node: 'node-a',
+							reachable: true,
+							error: null,
+							observedAt: Date.now(),
+							durationMs: 1,
+							results,
+						},
+					],
+				})
 			switch (kind) {
 				case 'html':
 					// What a Cloudflare Access login page in front of the agent looks like to a script.
@@ -126,61 +178,42 @@ async function serveImpostors(): Promise<Listening> {
 					response.writeHead(502, { 'content-type': 'text/html' })
 					response.end('<html><body><h1>Bad gateway</h1> Error 502</body></html>')
 					return
+				case 'unsigned':
+					// A perfect answer from something that does not hold the secret.
+					await json(200, answer(requestId), null)
+					return
+				case 'replayed-answer':
+					// A genuine signed answer, recorded for another request and played back.
+					await json(200, answer(requestId), 'f'.repeat(64))
+					return
 				case 'garbage':
-					json(200, `{"requestId":"${requestId}","nodes":[{"node":"node-a","reachable":tru`)
+					await json(200, `{"requestId":"${requestId}","nodes":[{"node":"node-a","reachable":tru`)
 					return
 				case 'array':
-					json(200, '[]')
+					await json(200, '[]')
 					return
 				case 'invalid':
 					// Well-formed JSON, but a negative latency: the whole answer is refused.
-					json(
+					await json(
 						200,
-						JSON.stringify({
-							requestId,
-							nodes: [
-								{
-									node: 'node-a',
-									reachable: true,
-									error: null,
-									observedAt: Date.now(),
-									durationMs: 1,
-									results: [
-										{
-											target: 'labelfish-db',
-											probe: 'postgres',
-											ok: false,
-											latencyMs: -5,
-											error: 'timeout',
-											phases: {},
-										},
-									],
-								},
-							],
-						}),
+						answer(requestId, [
+							{
+								target: 'labelfish-db',
+								probe: 'postgres',
+								ok: false,
+								latencyMs: -5,
+								error: 'timeout',
+								phases: {},
+							},
+						]),
 					)
 					return
 				case 'other-request':
 					// A valid answer, but to another request (a cache or replaying proxy in between).
-					json(
-						200,
-						JSON.stringify({
-							requestId: 'egress-0-cached',
-							nodes: [
-								{
-									node: 'node-a',
-									reachable: true,
-									error: null,
-									observedAt: Date.now(),
-									durationMs: 1,
-									results: [],
-								},
-							],
-						}),
-					)
+					await json(200, answer('egress-0-cached'))
 					return
 				case 'server-error':
-					json(500, '{"error":{"code":"internal","message":"probe pool crashed"}}')
+					await json(500, '{"error":{"code":"internal","message":"probe pool crashed"}}')
 					return
 				case 'slow':
 					hanging.add(response)
@@ -196,7 +229,7 @@ async function serveImpostors(): Promise<Listening> {
 					return
 				}
 				default:
-					json(404, '{"error":{"code":"not_found","message":"no such impostor"}}')
+					await json(404, '{"error":{"code":"not_found","message":"no such impostor"}}')
 			}
 		})
 	})

@@ -8,7 +8,10 @@
 export interface EgressTestNode {
 	name: string
 	url: string
-	/** The source address its probes connect from (AGENT_SOURCE_ADDRESS): its "node IP". */
+	/**
+	 * The source address its probes connect from (AGENT_SOURCE_ADDRESS): its "node IP", and the
+	 * egress IP the Worker's echo reports for it.
+	 */
 	source: string
 }
 
@@ -42,6 +45,10 @@ export interface EgressTestNetwork {
 		invalid: string
 		otherRequest: string
 		serverError: string
+		/** A valid matrix without X-Tidegate-Response-Signature (does not hold the secret). */
+		unsigned: string
+		/** A valid matrix signed for another request (a recorded answer played back). */
+		replayedAnswer: string
 		slow: string
 		huge: string
 		refused: string

@@ -88,6 +88,18 @@ const FAULTS: {
 		message: /is for request "egress-0-cached", not this one/,
 	},
 	{
+		name: 'a valid answer without the response signature arrives (no holder of the secret)',
+		env: () => ({ AGENT_URL: net.impostors.unsigned }),
+		code: 'unauthorized',
+		message: /not signed for this request by an agent holding AGENT_SECRET/,
+	},
+	{
+		name: 'a signed answer recorded for another request is played back',
+		env: () => ({ AGENT_URL: net.impostors.replayedAnswer }),
+		code: 'unauthorized',
+		message: /not signed for this request by an agent holding AGENT_SECRET/,
+	},
+	{
 		name: 'the agent answers 500',
 		env: () => ({ AGENT_URL: net.impostors.serverError }),
 		code: 'bad-status',
@@ -97,7 +109,8 @@ const FAULTS: {
 		name: 'the agent refuses the signature (401, AGENT_SECRET differs)',
 		env: () => ({ AGENT_SECRET: 'not-the-agent-secret' }),
 		code: 'unauthorized',
-		message: /AGENT_SECRET differs/,
+		message:
+			/^the agent answered 401 \(unauthorized: signature does not match.*AGENT_SECRET differs/,
 	},
 	{
 		name: 'the answer is over the size cap',

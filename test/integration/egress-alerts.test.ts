@@ -42,7 +42,7 @@ const withAlerts = () => egressDeps({ ALERT_WEBHOOK_URL: ALERT_URL })
 const api = (port: number) => egressYaml({ targets: [{ name: 'api', port, probe: 'http' }] })
 
 describe('cell transitions', () => {
-	it("alerts the seed's firewall case once, after the second failing sample, naming the node and the cause", async () => {
+	it("alerts the seed's firewall case once, after the second failing sample, naming the node, its egress IP and both possible causes", async () => {
 		await commitYaml(
 			edge,
 			egressYaml({ targets: SEED_TARGETS, expect: [{ target: 'labelfish-db', nodes: 'all' }] }),
@@ -55,11 +55,11 @@ describe('cell transitions', () => {
 		expect(alerts(sent)).toHaveLength(1)
 		expect(text).toMatch(
 			new RegExp(
-				`^tidegate egress: 1 failing\\n✗ node-c cannot reach labelfish-db \\(127\\.0\\.0\\.1:${net.ports.db} postgres\\) since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(since the first checks\\) — timeout in handshake`,
+				`^tidegate egress: 1 failing\\n✗ node-c \\(egress 127\\.0\\.0\\.4\\) cannot reach labelfish-db \\(127\\.0\\.0\\.1:${net.ports.db} postgres\\) since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z \\(since the first checks\\) — timeout in handshake`,
 			),
 		)
 		expect(text).toContain(
-			'node-c cannot reach it (timeout) while node-a, node-b can; the edge reaches it: a node-level firewall or route, not the target',
+			"node-c cannot reach it (timeout) while node-a, node-b can; the edge reaches it: a node-level firewall or route, or the target's IP allowlist missing 127.0.0.4 (node-c)",
 		)
 		await checkEgress(deps, FAST)
 		await checkEgress(deps, FAST)
@@ -80,8 +80,10 @@ describe('cell transitions', () => {
 		const [down] = alerts(sent)
 		expect(down?.split('\n')).toHaveLength(5) // head, 3 nodes, details link
 		expect(down).toMatch(/^tidegate egress: 3 failing\n/)
-		for (const node of ['node-a', 'node-b', 'node-c']) {
-			expect(down).toContain(`✗ ${node} cannot reach api (127.0.0.1:${net.ports.refused} http)`)
+		for (const node of net.nodes) {
+			expect(down).toContain(
+				`✗ ${node.name} (egress ${node.source}) cannot reach api (127.0.0.1:${net.ports.refused} http)`,
+			)
 		}
 		expect(down).toContain('down everywhere: no node (refused) and not the edge (refused)')
 		await tick(net.ports.app)
@@ -89,7 +91,9 @@ describe('cell transitions', () => {
 		await tick(net.ports.app)
 		const back = alerts(sent)[1]
 		expect(back).toMatch(/^tidegate egress: 3 recovered\n/)
-		expect(back).toMatch(/✓ node-a reaches api \(127\.0\.0\.1:\d+ http\) again after \d+ s out/)
+		expect(back).toMatch(
+			/✓ node-a \(egress 127\.0\.0\.2\) reaches api \(127\.0\.0\.1:\d+ http\) again after \d+ s out/,
+		)
 	}, 30_000)
 
 	it('never alerts a target that flaps every other sample', async () => {
@@ -153,6 +157,8 @@ describe('delivery', () => {
 		const result = await getQueueResult(batch, ctx)
 		expect(result.explicitAcks).toEqual(['alert-1'])
 		expect(received).toHaveLength(1)
-		expect(received[0]).toMatch(/^tidegate egress: 1 failing\n✗ node-c cannot reach labelfish-db/)
+		expect(received[0]).toMatch(
+			/^tidegate egress: 1 failing\n✗ node-c \(egress 127\.0\.0\.4\) cannot reach labelfish-db/,
+		)
 	}, 20_000)
 })

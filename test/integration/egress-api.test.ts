@@ -1,7 +1,11 @@
-/** `GET /api/egress`: auth, the matrix's shape, filters, cell history paging, unknown cells. */
-import { exports } from 'cloudflare:workers'
+/**
+ * `GET /api/egress`: auth, the matrix's shape, egress IPs, filters, cell history paging, unknown
+ * cells; `POST /api/egress/check`: a check on demand.
+ */
+import { env, exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { checkEgress } from '../../src/app/egress/check.ts'
+import { createApp } from '../../src/http/app.ts'
 import {
 	commitYaml,
 	egressDeps,
@@ -9,6 +13,7 @@ import {
 	FAST,
 	net,
 	resetEgress,
+	rows,
 	SEED_TARGETS,
 } from './support/egress.ts'
 import { useEdge } from './support/network.ts'
@@ -98,6 +103,11 @@ describe('after checks', () => {
 			['node-b', true, 'ok'],
 			['node-c', true, 'ok'],
 		])
+		// Each node's public egress IP, as the Worker's echo saw its agent.
+		expect(body.nodes.map((n: Json) => [n.node, n.egressIp, n.egressIpError])).toEqual(
+			net.nodes.map((n) => [n.name, n.source, null]),
+		)
+		expect(body.nodes[0].egressIpObservedAt).toMatch(/Z$/)
 		expect(body.cells).toHaveLength(6)
 		const cut = body.cells.find((c: Json) => c.node === 'node-c' && c.target === 'labelfish-db')
 		expect(cut).toMatchObject({
@@ -224,6 +234,17 @@ describe('after checks', () => {
 		expect(none.history).toMatchObject({ items: [], nextCursor: null, outages: [] })
 	})
 
+	it("shows each node's egress IP and a button that checks now on the dashboard", async () => {
+		const res = await get('/')
+		expect(res.status).toBe(200)
+		const html = await res.text()
+		for (const node of net.nodes) {
+			expect(html).toContain(`egress ${node.source}`)
+		}
+		expect(html).toContain('data-action="/api/egress/check"')
+		expect(html).toContain('IP allowlist missing 127.0.0.4 (node-c)')
+	})
+
 	it('refuses bad queries with the error envelope', async () => {
 		for (const query of ['cursor=5', 'node=node-c&target=app&cursor=abc', 'limit=0', 'limit=500']) {
 			const res = await get(`/api/egress?${query}`)
@@ -240,6 +261,16 @@ describe('after checks', () => {
 			'node',
 			'target',
 		])
+		expect(Object.keys(doc.paths['/egress/check'].post.responses).sort()).toEqual([
+			'200',
+			'400',
+			'409',
+			'503',
+		])
+		const node = doc.components.schemas.Egress.properties.nodes.items.properties
+		expect(Object.keys(node)).toEqual(
+			expect.arrayContaining(['egressIp', 'egressIpObservedAt', 'egressIpError']),
+		)
 	})
 
 	it('shows cells as unknown, with the reason, after a failed agent call, keeping the damped state', async () => {
@@ -265,5 +296,84 @@ describe('after checks', () => {
 		expect(body.nodes.every((n: Json) => n.reachable === null)).toBe(true)
 		expect(body.openOutages).toHaveLength(1)
 		expect(body.targets.find((t: Json) => t.name === 'labelfish-db').verdict.kind).toBe('unknown')
+	})
+})
+
+describe('POST /api/egress/check (on demand)', () => {
+	const post = (
+		body: unknown,
+		headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` },
+	) =>
+		exports.default.fetch(
+			new Request('https://tidegate.test/api/egress/check', {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', ...headers },
+				body: JSON.stringify(body),
+			}),
+		)
+
+	beforeAll(async () => {
+		await edge.github.reset()
+		await resetEgress()
+		await commitYaml(edge, egressYaml({ targets: SEED_TARGETS }))
+	})
+
+	it('needs admin credentials', async () => {
+		expect((await post({}, {})).status).toBe(401)
+		expect(await rows('SELECT id FROM egress_checks')).toEqual([])
+	})
+
+	it('runs a check now and answers with its matrix within one probe timeout', async () => {
+		const started = Date.now()
+		const res = await post({ timeoutMs: 800 })
+		const took = Date.now() - started
+		expect(res.status).toBe(200)
+		const body = (await res.json()) as Json
+		expect(body.summary).toBe('3 nodes × 2 targets: 5 ok, 1 failing, 0 unknown')
+		expect(body.check.status).toBe('ok')
+		expect(body.cells).toHaveLength(6)
+		expect(body.nodes.map((n: Json) => n.egressIp)).toEqual(net.nodes.map((n) => n.source))
+		const db = body.targets.find((t: Json) => t.name === 'labelfish-db')
+		expect(db.verdict).toMatchObject({ kind: 'partial', allowlistGaps: ['127.0.0.4'] })
+		// node-c's probe runs into the 800 ms timeout; the answer follows at once.
+		expect(took).toBeGreaterThanOrEqual(800)
+		expect(took).toBeLessThan(800 + 2500)
+		expect(await rows('SELECT status FROM egress_checks')).toEqual([{ status: 'ok' }])
+	})
+
+	it('answers 409 while another check holds the lease, and probes nothing', async () => {
+		const { deps } = egressDeps()
+		await deps.egress.begin(Date.now(), 4 * 60 * 1000)
+		const res = await post({})
+		expect(res.status).toBe(409)
+		expect(await res.json()).toMatchObject({
+			error: { code: 'conflict', message: 'another egress check is still running' },
+		})
+		await resetEgress()
+	})
+
+	it('answers 503 when no agent is configured, naming what is missing', async () => {
+		const app = createApp(async (c, next) => {
+			c.set('deps', egressDeps({ AGENT_URL: '' }).deps)
+			await next()
+		})
+		const res = await app.fetch(
+			new Request('https://tidegate.test/api/egress/check', {
+				method: 'POST',
+				headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+				body: '{}',
+			}),
+			env,
+		)
+		expect(res.status).toBe(503)
+		expect(await res.json()).toMatchObject({
+			error: { code: 'unavailable', message: 'not configured: AGENT_URL' },
+		})
+	})
+
+	it('refuses a timeout out of bounds', async () => {
+		const res = await post({ timeoutMs: 50 })
+		expect(res.status).toBe(400)
+		expect(await res.json()).toMatchObject({ error: { code: 'bad_request' } })
 	})
 })

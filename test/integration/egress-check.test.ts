@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { checkEgress } from '../../src/app/egress/check.ts'
 import worker from '../../workers/index.ts'
 import {
+	alerts,
 	commitYaml,
 	egressDeps,
 	egressYaml,
@@ -97,7 +98,7 @@ describe('the node × target matrix from real agents', () => {
 		])
 	})
 
-	it("shows the seed's case as one node cut off from the database, not a database outage", async () => {
+	it("shows the seed's case as one node cut off from the database, not a database outage, naming its egress IP", async () => {
 		await commitYaml(
 			edge,
 			egressYaml({
@@ -127,6 +128,14 @@ describe('the node × target matrix from real agents', () => {
 		})
 		expect(db.verdict.text).toContain('node-c cannot reach it (timeout) while node-a, node-b can')
 		expect(db.verdict.text).toContain('the edge reaches it')
+		// The database's allowlist drops node-c's address: the verdict names it as a possible cause.
+		expect(db.verdict.text).toContain(
+			"a node-level firewall or route, or the target's IP allowlist missing 127.0.0.4 (node-c)",
+		)
+		expect(db.verdict.allowlistGaps).toEqual(['127.0.0.4'])
+		expect(
+			check.report.nodes.map((n: { node: string; egressIp: string }) => [n.node, n.egressIp]),
+		).toEqual(net.nodes.map((n) => [n.name, n.source]))
 		expect(check.report.expectations).toMatchObject([
 			{ target: 'labelfish-db', status: 'unmet', failingNodes: ['node-c'] },
 			{ target: 'app', status: 'met' },
@@ -179,6 +188,45 @@ describe('the node × target matrix from real agents', () => {
 			unknown_reason: 'node-unreachable',
 		})
 		expect(await rows('SELECT * FROM egress_outages')).toEqual([])
+	})
+
+	it('stores no byte a target sent: a web server probed as Postgres is reported by size only', async () => {
+		await commitYaml(
+			edge,
+			egressYaml({ targets: [{ name: 'not-a-db', port: net.ports.app, probe: 'postgres' }] }),
+		)
+		const { deps } = egressDeps()
+		await checkEgress(deps, FAST)
+		const check = await latestReport()
+		for (const s of check.samples) {
+			expect(s).toMatchObject({ observed: 'failing', error: 'not-postgres' })
+		}
+		const stored = JSON.stringify(await rows('SELECT message, detail FROM egress_samples'))
+		expect(stored).toMatch(/answered \d+ bytes to SSLRequest/)
+		expect(stored).not.toMatch(/HTTP\/1\.1|Bad Request|label-studio/)
+	})
+
+	it('never has a node probe a cloud metadata address pushed in tidegate.yaml: unknown, and says why', async () => {
+		await commitYaml(
+			edge,
+			egressYaml({
+				targets: [{ name: 'imds', host: '169.254.169.254', port: 80, probe: 'http' }],
+				expect: [{ target: 'imds', nodes: 'all' }],
+			}),
+		)
+		const { deps, sent } = egressDeps()
+		await checkEgress(deps, FAST)
+		const result = await checkEgress(deps, FAST)
+		expect(result.detail).toBe(
+			'3 nodes × 1 targets: 0 ok, 0 failing, 3 unknown; expectations 0/1 met',
+		)
+		const check = await latestReport()
+		for (const s of check.samples) {
+			expect(s).toMatchObject({ observed: 'unknown', unknown_reason: 'blocked-address' })
+		}
+		expect(check.report.targets[0].verdict.text).toContain('the agents refuse to probe it')
+		expect(await rows('SELECT * FROM egress_outages')).toEqual([])
+		expect(alerts(sent)).toEqual([])
 	})
 })
 
@@ -351,7 +399,7 @@ describe('where the targets come from', () => {
 		edge.github.addFault({ path: '/repos/**', kind: 'server-error', times: 'always' })
 		const { deps } = egressDeps()
 		const result = await checkEgress(deps, FAST)
-		expect(result.outcome).toBe('skipped')
+		expect(result).toMatchObject({ outcome: 'skipped', skipped: 'no-targets' })
 		expect(result.detail).toMatch(/^desired state unavailable/)
 		expect(await rows('SELECT status FROM egress_checks')).toEqual([{ status: 'skipped' }])
 		expect(await rows('SELECT * FROM egress_tracks')).toEqual([])
@@ -361,6 +409,7 @@ describe('where the targets come from', () => {
 		const { deps } = egressDeps({ AGENT_URL: '' })
 		expect(await checkEgress(deps, FAST)).toEqual({
 			outcome: 'skipped',
+			skipped: 'not-configured',
 			detail: 'not configured: AGENT_URL',
 		})
 		expect(await rows('SELECT * FROM egress_checks')).toEqual([])
@@ -373,6 +422,7 @@ describe('where the targets come from', () => {
 		const { deps } = egressDeps()
 		expect(await checkEgress(deps, FAST)).toEqual({
 			outcome: 'skipped',
+			skipped: 'busy',
 			detail: 'another egress check is still running',
 		})
 	})

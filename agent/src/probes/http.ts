@@ -35,8 +35,11 @@ export async function probeHttp(trace: Trace): Promise<void> {
 	const line = head.toString('latin1').split('\r\n')[0] ?? ''
 	const match = STATUS_LINE.exec(line)
 	if (!match?.[1]) {
-		const shown = line.slice(0, 40).replace(/[^\x20-\x7e]/g, '.')
-		throw new ProbeFailure('http-protocol', `not an HTTP answer: "${shown}"`)
+		// Only the size of what came back: no byte read from a target leaves the agent.
+		throw new ProbeFailure(
+			'http-protocol',
+			`not an HTTP status line (${head.length} bytes received)`,
+		)
 	}
 	const status = Number(match[1])
 	trace.http = { status }

@@ -41,12 +41,10 @@ export async function probePostgres(trace: Trace): Promise<void> {
 		trace.postgres = { ssl: false }
 		return
 	}
-	const shown = answer
-		.subarray(0, 16)
-		.toString('latin1')
-		.replace(/[^\x20-\x7e]/g, '.')
+	// What the server said is not repeated: only its size, so no byte read from a target (a
+	// banner, an error page) ever leaves the agent.
 	throw new ProbeFailure(
 		'not-postgres',
-		`answered "${shown}" (${answer.length} bytes) to SSLRequest; PostgreSQL answers one byte, S or N`,
+		`answered ${answer.length} bytes to SSLRequest; PostgreSQL answers one byte, S or N`,
 	)
 }

@@ -5,7 +5,7 @@
 import type { AgentProbe, AgentTarget, AgentTargetResult } from '../../../src/contracts/agent.ts'
 import { probeHttp } from './http.ts'
 import { probePostgres } from './postgres.ts'
-import { classify, Trace } from './steps.ts'
+import { classify, type ProbeOptions, Trace } from './steps.ts'
 import { probeTcp } from './tcp.ts'
 import { probeTls } from './tls.ts'
 
@@ -20,11 +20,11 @@ const PROBES: Record<AgentProbe, (trace: Trace) => Promise<void>> = {
 export async function runProbe(
 	target: AgentTarget,
 	timeoutMs: number,
-	options: { sourceAddress?: string | undefined } = {},
+	options: ProbeOptions = {},
 ): Promise<AgentTargetResult> {
 	const controller = new AbortController()
 	const timer = setTimeout(() => controller.abort(), timeoutMs)
-	const trace = new Trace(target, controller.signal, options.sourceAddress)
+	const trace = new Trace(target, controller.signal, options)
 	let ok = false
 	try {
 		await PROBES[target.probe](trace)

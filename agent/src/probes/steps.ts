@@ -15,6 +15,15 @@ import type {
 	AgentTargetResult,
 	AgentTlsInfo,
 } from '../../../src/contracts/agent.ts'
+import { type AddressPolicy, addressPolicy } from '../addresses.ts'
+
+/** How a probe runs on this agent. */
+export interface ProbeOptions {
+	/** The local address to connect from (AGENT_SOURCE_ADDRESS). */
+	sourceAddress?: string | undefined
+	/** Which resolved addresses may be probed; default: refuse link-local and metadata ones. */
+	addresses?: AddressPolicy | undefined
+}
 
 /** An expected probe failure with its protocol code. */
 export class ProbeFailure extends Error {
@@ -33,6 +42,9 @@ export class ProbeDeadline extends Error {
 		this.name = 'ProbeDeadline'
 	}
 }
+
+/** What a verification error code looks like; anything else is reported as UNVERIFIED. */
+const TLS_CODE = /^[A-Z0-9_]{1,64}$/
 
 const round = (n: number, digits = 1) => {
 	const f = 10 ** digits
@@ -54,11 +66,14 @@ export class Trace {
 
 	/** The local address to connect from, when the agent is told to use one. */
 	readonly sourceAddress: string | undefined
+	/** Which resolved addresses may be connected to (link-local and metadata ones are refused). */
+	readonly addresses: AddressPolicy
 
-	constructor(target: AgentTarget, signal: AbortSignal, sourceAddress?: string) {
+	constructor(target: AgentTarget, signal: AbortSignal, options: ProbeOptions = {}) {
 		this.target = target
 		this.signal = signal
-		this.sourceAddress = sourceAddress
+		this.sourceAddress = options.sourceAddress
+		this.addresses = options.addresses ?? addressPolicy()
 	}
 
 	/** Runs one step as `phase`, recording its duration if it completes. */
@@ -180,17 +195,32 @@ function waitFor(
 	)
 }
 
-/** Resolves the target's host to its addresses, in the resolver's order (no DNS phase for an IP). */
+/**
+ * Resolves the target's host to its addresses, in the resolver's order (no DNS phase for an IP),
+ * and refuses the target if any of them is one the agent must not probe (./addresses.ts). These
+ * addresses are the ones connected to, so a second lookup cannot swap in another.
+ */
 export async function resolve(trace: Trace): Promise<string[]> {
 	const host = trace.target.host
-	if (isIP(host) !== 0) {
-		return [host]
-	}
-	const found = await trace.step('dns', () => abortable(lookup(host, { all: true }), trace.signal))
-	if (found.length === 0) {
+	const addresses =
+		isIP(host) !== 0
+			? [host]
+			: (await trace.step('dns', () => abortable(lookup(host, { all: true }), trace.signal))).map(
+					(a) => a.address,
+				)
+	if (addresses.length === 0) {
 		throw new ProbeFailure('dns', `${host} resolved to no address`)
 	}
-	return found.map((a) => a.address)
+	for (const address of addresses) {
+		const refusal = trace.addresses.refusal(address)
+		if (refusal !== null) {
+			throw new ProbeFailure(
+				'blocked-address',
+				`${address === host ? '' : `${host} resolves to ${address}: `}${refusal}; the agent does not probe it unless AGENT_ALLOW_ADDRESSES admits it`,
+			)
+		}
+	}
+	return addresses
 }
 
 /** Failures after which the next address is worth a try (they come fast; a timeout does not). */
@@ -272,23 +302,17 @@ export async function handshakeTls(
 	if (trace.target.tlsVerify && !trace.tls.authorized) {
 		throw new ProbeFailure(
 			'cert-untrusted',
-			`certificate does not verify: ${trace.tls.authorizationError ?? 'unknown reason'}`,
+			`certificate does not verify: ${trace.tls.authorizationError ?? 'UNVERIFIED'}`,
 		)
 	}
 	return secure
 }
 
-function formatName(dn: unknown): string | null {
-	if (!dn || typeof dn !== 'object') {
-		return null
-	}
-	const parts = Object.entries(dn as Record<string, unknown>).map(
-		([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`,
-	)
-	return parts.length > 0 ? parts.join(', ').slice(0, 500) : null
-}
-
-/** Reads the peer certificate's dates, names and verification verdict. */
+/**
+ * Reads the peer certificate's expiry and the verification verdict, as a date and short codes
+ * only: names from the certificate (subject, issuer, alternative names) are text chosen by the
+ * target and never leave the agent.
+ */
 export function inspectCertificate(
 	socket: TLSSocket,
 	name: string | undefined,
@@ -300,30 +324,26 @@ export function inspectCertificate(
 		return {
 			daysLeft: null,
 			notAfter: null,
-			subject: null,
-			issuer: null,
 			authorized: false,
-			authorizationError: 'no certificate',
+			authorizationError: 'NO_CERTIFICATE',
 			protocol,
 		}
 	}
 	const notAfterMs = Date.parse(cert.valid_to)
-	let authorizationError: string | null = socket.authorized
-		? null
-		: String(socket.authorizationError ?? 'unverified')
-	if (authorizationError === null && name) {
-		const mismatch = checkServerIdentity(name, cert)
-		if (mismatch) {
-			authorizationError = mismatch.message
-		}
+	// Node reports OpenSSL's verify code (DEPTH_ZERO_SELF_SIGNED_CERT) as a string; a name
+	// mismatch comes as an Error whose message lists the certificate's names: keep codes only.
+	let authorizationError: string | null = null
+	if (!socket.authorized) {
+		const code = String(socket.authorizationError ?? '')
+		authorizationError = TLS_CODE.test(code) ? code : 'UNVERIFIED'
+	} else if (name && checkServerIdentity(name, cert)) {
+		authorizationError = 'ERR_TLS_CERT_ALTNAME_INVALID'
 	}
 	return {
 		daysLeft: Number.isFinite(notAfterMs) ? round((notAfterMs - nowMs) / 86_400_000, 2) : null,
 		notAfter: Number.isFinite(notAfterMs) ? new Date(notAfterMs).toISOString() : null,
-		subject: formatName(cert.subject),
-		issuer: formatName(cert.issuer),
 		authorized: authorizationError === null,
-		authorizationError: authorizationError?.slice(0, 300) ?? null,
+		authorizationError,
 		protocol,
 	}
 }

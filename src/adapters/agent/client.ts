@@ -1,19 +1,22 @@
 /**
  * @module The in-cluster agent over HTTP (agent/README.md "Calling it from the Worker"): every
- * call is signed with AGENT_SECRET through the shared contract, bounded by a timeout and a
- * response size cap, and its answer is accepted only if the contract's schema accepts all of it.
- * Anything else — refused, timed out, 401, a proxy's HTML page, garbage, an answer for another
- * request — is an `AgentFailure`: the check becomes unknown, no target is ever blamed for it.
+ * call is signed with AGENT_SECRET for AGENT_URL's host (src/contracts/agent-signing.ts), bounded
+ * by a timeout and a response size cap, and its answer is accepted only if it is signed by a
+ * holder of the secret for this very request and the contract's schema accepts all of it.
+ * Anything else — refused, timed out, 401, a proxy's HTML page, an unsigned or replayed answer,
+ * garbage, an answer for another request — is an `AgentFailure`: the check becomes unknown, no
+ * target is ever blamed for it.
  */
 import {
 	AGENT_CHECK_PATH,
 	AGENT_MAX_RESPONSE_BYTES,
 	type AgentCheckResponse,
 	parseAgentCheckResponse,
-	signAgentRequest,
 } from '../../contracts/agent.ts'
+import { signAgentRequest, signedHost, verifyAgentResponse } from '../../contracts/agent-signing.ts'
 import type { AgentApi, AgentFailure } from '../../domain/egress/ports.ts'
 import type { ApiCallLog } from '../../domain/ports.ts'
+import { readCapped } from '../../lib/read-capped.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
 import { recordingFetch } from '../recording-fetch.ts'
 
@@ -32,10 +35,11 @@ export function httpAgentClient(options: {
 		async check(request, { timeoutMs }) {
 			const body = JSON.stringify(request)
 			const url = new URL(endpoint)
-			// The agent verifies the request target exactly as it receives it.
+			// The agent verifies the request target exactly as it receives it, for one of its names.
 			const headers = await signAgentRequest({
 				secret: options.secret,
 				method: 'POST',
+				host: signedHost(url),
 				path: `${url.pathname}${url.search}`,
 				body,
 			})
@@ -51,27 +55,30 @@ export function httpAgentClient(options: {
 			} catch (e) {
 				return err(transportFailure(e, timeoutMs))
 			}
-			if (response.status === 401 || response.status === 403) {
-				await response.body?.cancel()
-				return err({
-					code: 'unauthorized',
-					status: response.status,
-					message: `the agent answered ${response.status}: AGENT_SECRET differs from the agent's, or the clocks are more than 5 minutes apart${response.status === 403 ? ' (or Cloudflare Access blocks the route)' : ''}`,
-				})
-			}
-			const text = await readCapped(response, cap, signal)
-			if (!text.ok) {
+			const read = await readCapped(response.body, cap, {
+				contentLength: response.headers.get('content-length'),
+				signal,
+			})
+			if (!read.ok) {
 				return err(
-					text.error === 'too-large'
+					read.error.kind === 'too_large'
 						? {
 								code: 'too-large',
 								status: response.status,
 								message: `the answer is larger than ${cap} bytes`,
 							}
-						: transportFailure(text.cause, timeoutMs),
+						: transportFailure(read.error.cause, timeoutMs),
 				)
 			}
-			if (looksLikeHtml(response, text.value)) {
+			const text = new TextDecoder().decode(read.value)
+			if (response.status === 401 || response.status === 403) {
+				return err({
+					code: 'unauthorized',
+					status: response.status,
+					message: `the agent answered ${response.status}${errorDetail(text)}: AGENT_SECRET differs from the agent's, AGENT_URL's host is not in the agent's AGENT_HOSTNAMES, or the clocks are more than 5 minutes apart${response.status === 403 ? ' (or Cloudflare Access blocks the route)' : ''}`,
+				})
+			}
+			if (looksLikeHtml(response, text)) {
 				return err({
 					code: 'html',
 					status: response.status,
@@ -82,10 +89,25 @@ export function httpAgentClient(options: {
 				return err({
 					code: 'bad-status',
 					status: response.status,
-					message: `the agent answered HTTP ${response.status}${errorDetail(text.value)}`,
+					message: `the agent answered HTTP ${response.status}${errorDetail(text)}`,
 				})
 			}
-			const parsed = parseAgentCheckResponse(text.value)
+			const signed = await verifyAgentResponse({
+				secret: options.secret,
+				request: headers['x-tidegate-signature'],
+				response,
+				body: read.value,
+			})
+			if (!signed) {
+				// Whatever it says, it did not come from an agent holding the secret for this request.
+				return err({
+					code: 'unauthorized',
+					status: response.status,
+					message:
+						'the answer is not signed for this request by an agent holding AGENT_SECRET (X-Tidegate-Response-Signature missing or wrong): something else answers at AGENT_URL, or the answer was replayed',
+				})
+			}
+			const parsed = parseAgentCheckResponse(text)
 			if (!parsed.ok) {
 				return err({
 					code: parsed.error,
@@ -140,52 +162,4 @@ function errorDetail(text: string): string {
 		}
 	} catch {}
 	return ''
-}
-
-/** Reads a body as text, giving up past `cap` bytes (checked before and while reading). */
-async function readCapped(
-	response: Response,
-	cap: number,
-	signal: AbortSignal,
-): Promise<
-	{ ok: true; value: string } | { ok: false; error: 'too-large' | 'read'; cause?: unknown }
-> {
-	const declared = Number(response.headers.get('content-length') ?? Number.NaN)
-	if (Number.isFinite(declared) && declared > cap) {
-		await response.body?.cancel()
-		return { ok: false, error: 'too-large' }
-	}
-	if (!response.body) {
-		return { ok: true, value: '' }
-	}
-	const reader = response.body.getReader()
-	const chunks: Uint8Array[] = []
-	let size = 0
-	try {
-		for (;;) {
-			if (signal.aborted) {
-				throw signal.reason
-			}
-			const { done, value } = await reader.read()
-			if (done) {
-				break
-			}
-			size += value.byteLength
-			if (size > cap) {
-				await reader.cancel()
-				return { ok: false, error: 'too-large' }
-			}
-			chunks.push(value)
-		}
-	} catch (cause) {
-		await reader.cancel().catch(() => {})
-		return { ok: false, error: 'read', cause }
-	}
-	const bytes = new Uint8Array(size)
-	let offset = 0
-	for (const chunk of chunks) {
-		bytes.set(chunk, offset)
-		offset += chunk.byteLength
-	}
-	return { ok: true, value: new TextDecoder().decode(bytes) }
 }

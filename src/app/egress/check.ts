@@ -75,10 +75,12 @@ export type EgressDeps = Pick<
 	| 'missingConfig'
 >
 
-/** What a check did, for the cron log and tests. */
+/** What a check did, for the cron log, the on-demand API and tests. */
 export interface EgressCheckResult extends JobResult {
 	checkId?: number
 	alert?: string
+	/** Why it did not probe: no agent configured, another check holds the lease, nothing to probe. */
+	skipped?: 'not-configured' | 'busy' | 'no-targets'
 }
 
 /** The cron job. */
@@ -99,13 +101,14 @@ export async function checkEgress(
 			.map((m) => m.name)
 		return {
 			outcome: 'skipped',
+			skipped: 'not-configured',
 			detail: `not configured: ${missing.length > 0 ? missing.join(', ') : 'AGENT_URL, AGENT_SECRET'}`,
 		}
 	}
 	const startedAt = deps.now()
 	const checkId = await deps.egress.begin(startedAt, options.leaseMs)
 	if (checkId === undefined) {
-		return { outcome: 'skipped', detail: 'another egress check is still running' }
+		return { outcome: 'skipped', skipped: 'busy', detail: 'another egress check is still running' }
 	}
 
 	const source = await loadPlan(deps)
@@ -126,7 +129,12 @@ export async function checkEgress(
 			samples: [],
 			tracking: { upserts: [], deletes: [], opens: [], touches: [], closes: [] },
 		})
-		return { outcome: 'skipped', detail: source.note ?? 'no desired state', checkId }
+		return {
+			outcome: 'skipped',
+			skipped: 'no-targets',
+			detail: source.note ?? 'no desired state',
+			checkId,
+		}
 	}
 
 	const { targets, agentTargets, skipped } = prepareTargets(source.plan.targets)
@@ -158,9 +166,14 @@ export async function checkEgress(
 		now: startedAt,
 		policy: options.policy,
 	})
+	const egressIps = new Map(observation.nodes.map((n) => [n.node, n.egressIp]))
 	const reported: ReportedTarget[] = targets.map((t) => {
 		const edgeResult = edgeResults.get(t.name) ?? null
-		return { ...t, edgeResult, verdict: classifyTarget(t, observation.cells, edgeResult) }
+		return {
+			...t,
+			edgeResult,
+			verdict: classifyTarget(t, observation.cells, edgeResult, egressIps),
+		}
 	})
 	const verdicts = new Map<string, EgressVerdict>(reported.map((t) => [t.name, t.verdict]))
 	const reportedNodes = answer.ok ? answer.value.nodes.map((n) => n.node) : []
@@ -195,6 +208,7 @@ export async function checkEgress(
 		transitions: alertableTransitions(tracking.transitions, source.plan.expect),
 		targets,
 		verdicts,
+		egressIps,
 		agentFailure: agentError,
 		publicUrl: deps.publicUrl,
 	})

@@ -4,7 +4,7 @@
  * (ok → failing, failing → ok, and a first confirmation that is failing); never a state that
  * merely persists, never `unknown → ok`, and never a cell that `egress.expect` does not require.
  */
-import type { EgressVerdict } from './classify.ts'
+import type { EgressIps, EgressVerdict } from './classify.ts'
 import { type Expectation, isExpected } from './expectations.ts'
 import type { EgressTarget } from './model.ts'
 import type { EgressTransition } from './tracking.ts'
@@ -49,6 +49,8 @@ export function egressAlertText(input: {
 	transitions: EgressTransition[]
 	targets: EgressTarget[]
 	verdicts: Map<string, EgressVerdict>
+	/** Each node's public egress IP, to name it beside the node. */
+	egressIps?: EgressIps
 	/** Why the agent call failed, for an agent transition to failing. */
 	agentFailure: { code: string; message: string } | null
 	publicUrl: string | undefined
@@ -57,7 +59,10 @@ export function egressAlertText(input: {
 		return null
 	}
 	const targets = new Map(input.targets.map((t) => [t.name, t]))
-	const lines = input.transitions.map((t) => line(t, targets, input.verdicts, input.agentFailure))
+	const ips = input.egressIps ?? new Map()
+	const lines = input.transitions.map((t) =>
+		line(t, targets, input.verdicts, input.agentFailure, ips),
+	)
 	const failing = input.transitions.filter((t) => t.transition.to === 'failing').length
 	const recovered = input.transitions.length - failing
 	const counts = [
@@ -90,8 +95,11 @@ function line(
 	targets: Map<string, EgressTarget>,
 	verdicts: Map<string, EgressVerdict>,
 	agentFailure: { code: string; message: string } | null,
+	ips: EgressIps,
 ): string {
 	const { to, from, at, lastedMs } = t.transition
+	const ip = ips.get(t.node)
+	const node = ip ? `${t.node} (egress ${ip})` : t.node
 	if (t.kind === 'agent') {
 		return to === 'failing'
 			? `✗ the egress agent is unreachable (${agentFailure ? `${agentFailure.code}: ${agentFailure.message}` : 'no valid answer'}) — every node × target is unknown until it answers`
@@ -115,7 +123,7 @@ function line(
 			: 'failing'
 		const since = t.outageStartedAt ?? at
 		const first = from === 'unknown' ? ' (since the first checks)' : ''
-		return `✗ ${t.node} cannot reach ${what} since ${iso(since)}${first} — ${error}${verdict ? `. ${verdict.text}` : ''}`
+		return `✗ ${node} cannot reach ${what} since ${iso(since)}${first} — ${error}${verdict ? `. ${verdict.text}` : ''}`
 	}
 	const out =
 		t.outageStartedAt !== undefined
@@ -123,5 +131,5 @@ function line(
 			: lastedMs === null
 				? ''
 				: ` after ${formatDuration(lastedMs)}`
-	return `✓ ${t.node} reaches ${what} again${out}`
+	return `✓ ${node} reaches ${what} again${out}`
 }

@@ -52,6 +52,8 @@ export type UnknownReason =
 	| 'no-result'
 	/** The node's agent had no free probe slot. */
 	| 'overloaded'
+	/** The agent refuses the target's address (link-local or cloud metadata; AGENT_ALLOW_ADDRESSES). */
+	| 'blocked-address'
 	/** The node's observation time is too far from the Worker's clock. */
 	| 'stale'
 
@@ -90,6 +92,12 @@ export interface NodeObservation {
 	stale: boolean
 	/** Known from earlier checks but absent from this answer. */
 	missing: boolean
+	/** The node's public egress IP as its agent last learnt it from the Worker; null if unknown. */
+	egressIp: string | null
+	/** When the Worker saw that address (Unix ms). */
+	egressIpObservedAt: number | null
+	/** Why the agent could not refresh it (`not-configured`, `timeout`, ...); null when fresh. */
+	egressIpError: string | null
 }
 
 /** The Worker's own TCP connect from the edge. */

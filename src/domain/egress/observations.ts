@@ -2,7 +2,8 @@
  * @module From an agent answer (or its absence) to one observation per node and per node × target
  * cell. The rule of the whole feature: only a node that answered with a result for a target can
  * make that cell `failing`. An agent that did not answer, an unreachable peer, a missing node or
- * result, an `overloaded` probe and a stale observation are all `unknown`, never failures.
+ * result, an `overloaded` probe, a `blocked-address` refusal and a stale observation are all
+ * `unknown`, never failures.
  */
 import type { AgentCheckResponse, AgentTargetResult } from '../../contracts/agent.ts'
 import type { CellObservation, EgressTarget, NodeObservation, UnknownReason } from './model.ts'
@@ -41,6 +42,9 @@ export function observeAnswer(input: {
 			durationMs: report.durationMs,
 			stale,
 			missing: false,
+			egressIp: report.egressIp?.address ?? null,
+			egressIpObservedAt: report.egressIp?.observedAt ?? null,
+			egressIpError: report.egressIp?.error ?? null,
 		})
 		const results = new Map(report.results.map((r) => [r.target, r]))
 		for (const target of input.targets) {
@@ -96,6 +100,9 @@ function missingNode(node: string): NodeObservation {
 		durationMs: null,
 		stale: false,
 		missing: true,
+		egressIp: null,
+		egressIpObservedAt: null,
+		egressIpError: null,
 	}
 }
 
@@ -121,7 +128,8 @@ function unknownCell(
 }
 
 /**
- * One result as a cell. `overloaded` is the agent saying it did not probe: unknown. For an
+ * One result as a cell. `overloaded` and `blocked-address` are the agent saying it did not probe:
+ * unknown. For an
  * ingress-derived target any HTTP answer counts as reachable: the question is whether the rule's
  * service name and port are right (cloudflared would answer 502 otherwise), and an app's own 401
  * or 404 on `/` says they are.
@@ -148,8 +156,9 @@ export function cellFromResult(
 		detail,
 		observedAt,
 	}
-	if (result.error === 'overloaded') {
-		return { ...base, observed: 'unknown', unknownReason: 'overloaded', note: null }
+	if (result.error === 'overloaded' || result.error === 'blocked-address') {
+		// The agent did not probe: nothing is known about the target.
+		return { ...base, observed: 'unknown', unknownReason: result.error, note: null }
 	}
 	if (
 		!result.ok &&

@@ -1,10 +1,13 @@
 /**
  * `GET /api/egress`: the newest node × target matrix with the edge's view, verdicts and
- * expectations, open outage windows; `?node=` and `?target=` narrow it, and both together add that
- * cell's history (`limit`, `cursor`) and its outage windows.
+ * expectations, the nodes' egress IPs, open outage windows; `?node=` and `?target=` narrow it, and
+ * both together add that cell's history (`limit`, `cursor`) and its outage windows.
+ * `POST /api/egress/check`: runs a check now and answers with its matrix.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { checkEgress } from '../../app/egress/check.ts'
 import { type EgressView, egressView } from '../../app/egress/view.ts'
+import { AGENT_TIMEOUT_BOUNDS_MS } from '../../contracts/agent.ts'
 import type { EgressOutage, EgressSample, StoredTrack } from '../../domain/egress/model.ts'
 import type { AppEnv } from '../app.ts'
 import { AppError } from '../errors.ts'
@@ -85,6 +88,10 @@ const verdictSchema = z.object({
 	failingNodes: z.array(z.string()),
 	unknownNodes: z.array(z.string()),
 	edge: z.enum(['ok', 'failing', 'not-probed']),
+	allowlistGaps: z.array(z.string()).openapi({
+		description:
+			"egress IPs of failing nodes that no node reaching the target uses: what the target's IP allowlist lacks, if it is the cause",
+	}),
 })
 
 const viewSchema = z
@@ -102,6 +109,15 @@ const viewSchema = z
 				durationMs: z.number().nullable(),
 				stale: z.boolean(),
 				missing: z.boolean(),
+				egressIp: z.string().nullable().openapi({
+					description:
+						'the public IP this node leaves through, as the Worker saw it (CF-Connecting-IP of its agent); null if unknown',
+				}),
+				egressIpObservedAt: z.string().nullable(),
+				egressIpError: z.string().nullable().openapi({
+					description:
+						'why the agent could not refresh it: not-configured (no AGENT_WORKER_URL), timeout, unreachable, unauthorized, bad-status, bad-response',
+				}),
 				track: trackSchema,
 			}),
 		),
@@ -169,6 +185,56 @@ const route = createRoute({
 	responses: {
 		200: { description: 'the matrix', content: { 'application/json': { schema: viewSchema } } },
 		400: { description: 'bad query', content: { 'application/json': { schema: errorSchema } } },
+	},
+})
+
+/** `POST /api/egress/check`'s answer: the matrix of the check it ran, and a one-line summary. */
+export const egressCheckAnswerSchema = viewSchema
+	.extend({
+		summary: z.string().openapi({ description: 'what the check found, in one line' }),
+	})
+	.openapi('EgressCheckAnswer')
+
+/** `POST /api/egress/check`'s answer, as the CLI reads it. */
+export type EgressCheckAnswer = z.infer<typeof egressCheckAnswerSchema>
+
+const checkRoute = createRoute({
+	method: 'post',
+	path: '/egress/check',
+	summary:
+		'Run an egress check now (the same as the cron one) and answer with its matrix, within one probe timeout plus the agent grace',
+	request: {
+		body: {
+			required: false,
+			content: {
+				'application/json': {
+					schema: z.object({
+						timeoutMs: z
+							.number()
+							.int()
+							.min(AGENT_TIMEOUT_BOUNDS_MS.min)
+							.max(AGENT_TIMEOUT_BOUNDS_MS.max)
+							.optional()
+							.openapi({ description: 'per-probe timeout; default 5000' }),
+					}),
+				},
+			},
+		},
+	},
+	responses: {
+		200: {
+			description: 'the check ran; its matrix (an unreachable agent makes every cell unknown)',
+			content: { 'application/json': { schema: egressCheckAnswerSchema } },
+		},
+		400: { description: 'bad body', content: { 'application/json': { schema: errorSchema } } },
+		409: {
+			description: 'another egress check is running',
+			content: { 'application/json': { schema: errorSchema } },
+		},
+		503: {
+			description: 'no check can run: the agent is not configured, or there are no targets',
+			content: { 'application/json': { schema: errorSchema } },
+		},
 	},
 })
 
@@ -242,6 +308,10 @@ export function egressJson(view: EgressView, now: number): z.infer<typeof viewSc
 			durationMs: n.durationMs,
 			stale: n.stale,
 			missing: n.missing,
+			// Checks recorded before egress IPs were reported have none.
+			egressIp: n.egressIp ?? null,
+			egressIpObservedAt: isoOrNull(n.egressIpObservedAt ?? null),
+			egressIpError: n.egressIpError ?? null,
 			track: track(n.track),
 		})),
 		targets: view.targets.map((t) => ({
@@ -262,7 +332,7 @@ export function egressJson(view: EgressView, now: number): z.infer<typeof viewSc
 				error: t.edgeResult?.error ?? null,
 				message: t.edgeResult?.message ?? null,
 			},
-			verdict: t.verdict,
+			verdict: { ...t.verdict, allowlistGaps: t.verdict.allowlistGaps ?? [] },
 		})),
 		cells: view.cells.map((c) => ({
 			node: c.node,
@@ -291,17 +361,31 @@ export function egressJson(view: EgressView, now: number): z.infer<typeof viewSc
 	}
 }
 
-/** Egress route. */
-export const egressRoutes = new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
-	const q = c.req.valid('query')
-	if (q.cursor !== undefined && (q.node === undefined || q.target === undefined)) {
-		throw new AppError('bad_request', 'cursor pages one cell history: give node and target too')
-	}
-	const view = await egressView(c.var.deps, {
-		node: q.node,
-		target: q.target,
-		limit: q.limit,
-		cursor: q.cursor === undefined ? undefined : Number(q.cursor),
+/** Egress routes. */
+export const egressRoutes = new OpenAPIHono<AppEnv>()
+	.openapi(route, async (c) => {
+		const q = c.req.valid('query')
+		if (q.cursor !== undefined && (q.node === undefined || q.target === undefined)) {
+			throw new AppError('bad_request', 'cursor pages one cell history: give node and target too')
+		}
+		const view = await egressView(c.var.deps, {
+			node: q.node,
+			target: q.target,
+			limit: q.limit,
+			cursor: q.cursor === undefined ? undefined : Number(q.cursor),
+		})
+		return c.json(egressJson(view, c.var.deps.now()), 200)
 	})
-	return c.json(egressJson(view, c.var.deps.now()), 200)
-})
+	.openapi(checkRoute, async (c) => {
+		const deps = c.var.deps
+		const body = c.req.valid('json')
+		const result = await checkEgress(
+			deps,
+			body?.timeoutMs === undefined ? {} : { probeTimeoutMs: body.timeoutMs },
+		)
+		if (result.skipped !== undefined) {
+			throw new AppError(result.skipped === 'busy' ? 'conflict' : 'unavailable', result.detail)
+		}
+		const view = await egressView(deps, { limit: 1 })
+		return c.json({ summary: result.detail, ...egressJson(view, deps.now()) }, 200)
+	})

@@ -308,8 +308,8 @@ export function RunsTable(props: { runs: Run[] }) {
 
 // Buttons post JSON with the browser's own sign-in (Basic or Access); the API refuses cross-site use.
 const SCRIPT = `
-const out = document.getElementById('action-output');
 for (const button of document.querySelectorAll('button[data-action]')) {
+  const out = document.getElementById(button.dataset.output || 'action-output');
   button.addEventListener('click', async () => {
     out.textContent = 'Working…';
     try {
@@ -321,6 +321,7 @@ for (const button of document.querySelectorAll('button[data-action]')) {
       const body = await res.json();
       if (!res.ok) { out.textContent = 'Error ' + res.status + ': ' + (body.error ? body.error.message : ''); return; }
       if (body.planText !== undefined) { out.textContent = (body.summary || body.errorMessage || '') + '\\n\\n' + (body.planText || ''); return; }
+      if (body.summary !== undefined) { out.textContent = body.summary + '\\n\\nReload the page to see the result.'; return; }
       out.textContent = JSON.stringify(body, null, 2) + '\\n\\nReload the page to see the result.';
     } catch (e) { out.textContent = 'Request failed: ' + e; }
   });

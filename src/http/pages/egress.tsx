@@ -1,11 +1,41 @@
 /**
- * The egress part of the dashboard: the node × target grid (each cell says ok/failing/unknown in
- * words and shows the latency or the error, colour only repeats it), the edge's own probe, the
- * verdict per target, `egress.expect`, and open outages.
+ * The egress part of the dashboard: a button that runs a check now, the node × target grid (each
+ * cell says ok/failing/unknown in words and shows the latency or the error, colour only repeats
+ * it), each node's public egress IP, the edge's own probe, the verdict per target,
+ * `egress.expect`, and open outages.
  */
 
-import type { CellView, EgressView } from '../../app/egress/view.ts'
+import type { CellView, EgressView, NodeView } from '../../app/egress/view.ts'
 import { utc } from './format.ts'
+
+/** Runs `POST /api/egress/check` through the dashboard's button script. */
+function CheckNow() {
+	return (
+		<div class="controls">
+			<button type="button" data-action="/api/egress/check" data-output="egress-output">
+				Check egress now
+			</button>
+			<pre id="egress-output" aria-live="polite"></pre>
+		</div>
+	)
+}
+
+/** A node's row header: its name, its public egress IP (what a target's allowlist sees). */
+function NodeHeader(props: { node: NodeView }) {
+	const { node } = props
+	const ip = node.egressIp ?? null
+	return (
+		<th scope="row">
+			{node.node}
+			{node.reachable === false ? <span class="bad"> (agent unreachable)</span> : null}
+			<br />
+			<span class="muted">
+				{ip ? `egress ${ip}` : 'egress IP unknown'}
+				{node.egressIpError ? ` (${node.egressIpError})` : ''}
+			</span>
+		</th>
+	)
+}
 
 function Cell(props: { cell: CellView | undefined }) {
 	const { cell } = props
@@ -43,13 +73,16 @@ export function EgressSection(props: { egress: EgressView }) {
 	const { egress } = props
 	if (!egress.check) {
 		return (
-			<p class="muted">
-				No egress check has reached the agent yet
-				{egress.lastAttempt
-					? ` (last attempt ${utc(egress.lastAttempt.startedAt, 'minute')}: ${egress.lastAttempt.status}${egress.lastAttempt.note ? `, ${egress.lastAttempt.note}` : ''})`
-					: ''}
-				.
-			</p>
+			<>
+				<p class="muted">
+					No egress check has reached the agent yet
+					{egress.lastAttempt
+						? ` (last attempt ${utc(egress.lastAttempt.startedAt, 'minute')}: ${egress.lastAttempt.status}${egress.lastAttempt.note ? `, ${egress.lastAttempt.note}` : ''})`
+						: ''}
+					.
+				</p>
+				<CheckNow />
+			</>
 		)
 	}
 	const cell = (node: string, target: string) =>
@@ -62,10 +95,12 @@ export function EgressSection(props: { egress: EgressView }) {
 				{egress.check.agentError ? ` — ${egress.check.agentError.message}` : ''}
 				{egress.check.note ? ` — ${egress.check.note}` : ''}.
 			</p>
+			<CheckNow />
 			<div class="scroll">
 				<table class="matrix">
 					<caption>
-						Each node probes each target from inside the cluster; the edge row is tidegate's own TCP
+						Each node probes each target from inside the cluster; under each node, the public IP it
+						leaves through (what a target's IP allowlist sees); the edge row is tidegate's own TCP
 						connect from Cloudflare.
 					</caption>
 					<thead>
@@ -86,10 +121,7 @@ export function EgressSection(props: { egress: EgressView }) {
 					<tbody>
 						{egress.nodes.map((node) => (
 							<tr>
-								<th scope="row">
-									{node.node}
-									{node.reachable === false ? <span class="bad"> (agent unreachable)</span> : null}
-								</th>
+								<NodeHeader node={node} />
 								{egress.targets.map((t) => (
 									<Cell cell={cell(node.node, t.name)} />
 								))}

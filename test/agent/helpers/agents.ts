@@ -4,11 +4,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { AGENT_CHECK_PATH, type AgentCheckRequestInput } from '../../../src/contracts/agent.ts'
 import {
-	AGENT_CHECK_PATH,
-	type AgentCheckRequestInput,
 	signAgentRequest,
-} from '../../../src/contracts/agent.ts'
+	signedHost,
+	verifyAgentResponse,
+} from '../../../src/contracts/agent-signing.ts'
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -100,18 +101,29 @@ export async function startAgent(options: {
 	}
 }
 
-/** Posts a check, signed with `secret` unless headers are given. */
+/**
+ * Posts a check the way the Worker does: signed with `secret` for the URL's host (unless headers
+ * are given, or `host` names another agent). `signed` says whether the answer carries a valid
+ * response signature for this request.
+ */
 export async function postCheck(
 	url: string,
 	body: AgentCheckRequestInput | string,
-	options: { secret?: string; headers?: Record<string, string>; timestamp?: number } = {},
-): Promise<{ status: number; json: unknown; ms: number }> {
+	options: {
+		secret?: string
+		headers?: Record<string, string>
+		timestamp?: number
+		host?: string
+	} = {},
+): Promise<{ status: number; json: unknown; ms: number; signed: boolean }> {
 	const text = typeof body === 'string' ? body : JSON.stringify(body)
+	const secret = options.secret ?? SECRET
 	const headers =
 		options.headers ??
 		(await signAgentRequest({
-			secret: options.secret ?? SECRET,
+			secret,
 			method: 'POST',
+			host: options.host ?? signedHost(url),
 			path: AGENT_CHECK_PATH,
 			body: text,
 			...(options.timestamp === undefined ? {} : { timestamp: options.timestamp }),
@@ -127,7 +139,11 @@ export async function postCheck(
 	try {
 		json = JSON.parse(raw)
 	} catch {}
-	return { status: res.status, json, ms: performance.now() - t0 }
+	const sent = headers['x-tidegate-signature']
+	const signed =
+		sent !== undefined &&
+		(await verifyAgentResponse({ secret, request: sent, response: res, body: raw }))
+	return { status: res.status, json, ms: performance.now() - t0, signed }
 }
 
 /** A fresh request id, so identical bodies are not replays. */

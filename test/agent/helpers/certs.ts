@@ -18,7 +18,7 @@ export interface TestCert {
 }
 
 /** A P-256 self-signed certificate for localhost and 127.0.0.1, valid for `days` days. */
-export async function selfSignedCert(days: number): Promise<TestCert> {
+export async function selfSignedCert(days: number, commonName = 'localhost'): Promise<TestCert> {
 	const dir = await mkdtemp(join(tmpdir(), 'tidegate-cert-'))
 	const certPath = join(dir, 'cert.pem')
 	const keyPath = join(dir, 'key.pem')
@@ -38,7 +38,7 @@ export async function selfSignedCert(days: number): Promise<TestCert> {
 			'-days',
 			String(days),
 			'-subj',
-			'/CN=localhost',
+			`/CN=${commonName}`,
 			'-addext',
 			'subjectAltName=DNS:localhost,IP:127.0.0.1',
 		])

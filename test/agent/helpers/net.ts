@@ -4,7 +4,7 @@
  */
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net'
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
 
 /** A running loopback server. */
@@ -81,4 +81,29 @@ export function tlsServer(cert: string, key: string): Promise<TestServer> {
 	const server = createTlsServer({ cert, key }, () => {})
 	server.on('tlsClientError', () => {})
 	return listen(server as unknown as Server)
+}
+
+/** A raw client connection: what a slow or hostile client does, byte by byte. */
+export interface RawClient {
+	socket: Socket
+	/** Everything the server sent so far. */
+	received(): string
+	/** Resolves when the server closed the connection (or it broke). */
+	closed: Promise<void>
+}
+
+/** Opens a raw TCP connection to a loopback port. */
+export function rawClient(port: number): Promise<RawClient> {
+	return new Promise((resolve, reject) => {
+		const socket = connect({ host: '127.0.0.1', port })
+		let text = ''
+		socket.setEncoding('latin1')
+		socket.on('data', (chunk: string) => {
+			text += chunk
+		})
+		socket.on('error', () => {})
+		const closed = new Promise<void>((r) => socket.once('close', () => r()))
+		socket.once('connect', () => resolve({ socket, received: () => text, closed }))
+		socket.once('error', reject)
+	})
 }

@@ -126,6 +126,18 @@ describe('observeAnswer', () => {
 		expect(cells[0]).toMatchObject({ observed: 'unknown', unknownReason: 'overloaded' })
 	})
 
+	it('treats a target the agent refuses (a metadata address) as unknown, not failing', () => {
+		const { cells } = observeAnswer({
+			answer: answer([
+				reachable('a', [result('imds', { ok: false, error: 'blocked-address', phase: 'dns' })]),
+			]),
+			targets: [target('imds')],
+			knownNodes: [],
+			now: NOW,
+		})
+		expect(cells[0]).toMatchObject({ observed: 'unknown', unknownReason: 'blocked-address' })
+	})
+
 	it('treats a stale observation as unknown', () => {
 		const { cells, nodes } = observeAnswer({
 			answer: answer([reachable('a', [result('db')], NOW - MAX_OBSERVATION_SKEW_MS - 1)]),

@@ -22,6 +22,9 @@ const node = (name: string, reachable: boolean | null = true): NodeObservation =
 	durationMs: 1,
 	stale: false,
 	missing: false,
+	egressIp: null,
+	egressIpObservedAt: null,
+	egressIpError: null,
 })
 
 const cell = (n: string, target: string, observed: Observed, error?: string): CellObservation => ({

@@ -6,7 +6,12 @@ import {
 } from '../../../src/domain/egress/alerts.ts'
 import { classifyTarget, type EgressVerdict } from '../../../src/domain/egress/classify.ts'
 import { evaluateExpectations, isExpected } from '../../../src/domain/egress/expectations.ts'
-import type { EdgeProbeResult, EgressTarget, Observed } from '../../../src/domain/egress/model.ts'
+import type {
+	EdgeProbeResult,
+	EgressTarget,
+	Observed,
+	UnknownReason,
+} from '../../../src/domain/egress/model.ts'
 import type { EgressTransition } from '../../../src/domain/egress/tracking.ts'
 
 const db: EgressTarget = {
@@ -18,12 +23,18 @@ const db: EgressTarget = {
 	hostnames: [],
 	edge: { probe: true },
 }
-const cells = (target: string, states: Record<string, Observed>, error = 'timeout') =>
+const cells = (
+	target: string,
+	states: Record<string, Observed>,
+	error = 'timeout',
+	unknownReason: UnknownReason = 'no-result',
+) =>
 	Object.entries(states).map(([node, observed]) => ({
 		node,
 		target,
 		observed,
 		error: observed === 'failing' ? error : null,
+		unknownReason: observed === 'unknown' ? unknownReason : null,
 	}))
 const edgeOk: EdgeProbeResult = { ok: true, latencyMs: 12, error: null, message: null }
 const edgeDown: EdgeProbeResult = { ok: false, latencyMs: 3, error: 'refused', message: 'refused' }
@@ -33,8 +44,57 @@ describe('classifyTarget: the edge against the nodes', () => {
 		const v = classifyTarget(db, cells(db.name, { cp: 'ok', worker: 'ok', gpu: 'failing' }), edgeOk)
 		expect(v).toMatchObject({ kind: 'partial', failingNodes: ['gpu'], okNodes: ['cp', 'worker'] })
 		expect(v.text).toBe(
-			'gpu cannot reach it (timeout) while cp, worker can; the edge reaches it: a node-level firewall or route, not the target',
+			"gpu cannot reach it (timeout) while cp, worker can; the edge reaches it: a node-level firewall or route, or the target's IP allowlist missing the egress IP of gpu (not known)",
 		)
+	})
+
+	it("names both sides of a partial verdict with the failing nodes' egress IPs", () => {
+		const ips = new Map([
+			['cp', '203.0.113.7'],
+			['worker', '203.0.113.8'],
+			['gpu', '198.51.100.9'],
+		])
+		const matrix = cells(db.name, { cp: 'ok', worker: 'ok', gpu: 'failing' })
+		const v = classifyTarget(db, matrix, edgeOk, ips)
+		expect(v.allowlistGaps).toEqual(['198.51.100.9'])
+		expect(v.text).toBe(
+			"gpu cannot reach it (timeout) while cp, worker can; the edge reaches it: a node-level firewall or route, or the target's IP allowlist missing 198.51.100.9 (gpu)",
+		)
+	})
+
+	it('rules the allowlist out for a failing node that leaves through the IP of a node that gets in', () => {
+		// One NAT gateway for the whole cluster: an allowlist cannot tell the nodes apart.
+		const ips = new Map([
+			['cp', '203.0.113.7'],
+			['gpu', '203.0.113.7'],
+		])
+		const v = classifyTarget(db, cells(db.name, { cp: 'ok', gpu: 'failing' }), edgeOk, ips)
+		expect(v.allowlistGaps).toEqual([])
+		expect(v.text).toBe(
+			"gpu cannot reach it (timeout) while cp can; the edge reaches it: a node-level firewall or route on gpu, not the target's IP allowlist: gpu leaves through 203.0.113.7 like cp, which gets in",
+		)
+		const mixed = new Map([...ips, ['worker', '198.51.100.9']])
+		const both = classifyTarget(
+			db,
+			cells(db.name, { cp: 'ok', gpu: 'failing', worker: 'failing' }),
+			edgeOk,
+			mixed,
+		)
+		expect(both.allowlistGaps).toEqual(['198.51.100.9'])
+		expect(both.text).toContain(
+			"or the target's IP allowlist missing 198.51.100.9 (worker); for gpu not the allowlist: it leaves through 203.0.113.7 like cp, which gets in",
+		)
+	})
+
+	it("names the cluster's egress IPs when no node gets in but the edge does", () => {
+		const ips = new Map([
+			['cp', '203.0.113.7'],
+			['gpu', '203.0.113.7'],
+		])
+		const v = classifyTarget(db, cells(db.name, { cp: 'failing', gpu: 'failing' }), edgeOk, ips)
+		expect(v.kind).toBe('cluster')
+		expect(v.allowlistGaps).toEqual(['203.0.113.7'])
+		expect(v.text).toContain("or the target's IP allowlist missing 203.0.113.7 (cp, gpu)")
 	})
 
 	it('says "down everywhere" when no node and not the edge reach it', () => {
@@ -45,7 +105,7 @@ describe('classifyTarget: the edge against the nodes', () => {
 		)
 		expect(v.kind).toBe('down')
 		expect(v.text).toBe(
-			'down everywhere: no node (refused) and not the edge (refused) reach it — the target itself or its address',
+			'down everywhere: no node (refused) and not the edge (refused) reach it — the target itself or its address, or an IP allowlist that admits neither the edge nor the egress IP of cp, gpu (not known)',
 		)
 	})
 
@@ -78,6 +138,15 @@ describe('classifyTarget: the edge against the nodes', () => {
 			text: 'no node answered for it; the edge reaches it',
 		})
 		expect(classifyTarget(db, [], null).kind).toBe('unknown')
+	})
+
+	it('says the agents refuse to probe a metadata address, rather than "no node answered"', () => {
+		const imds = { ...db, name: 'imds', host: '169.254.169.254' }
+		const refused = cells(imds.name, { cp: 'unknown', gpu: 'unknown' }, '', 'blocked-address')
+		const v = classifyTarget(imds, refused, null)
+		expect(v.kind).toBe('unknown')
+		expect(v.text).toContain('the agents refuse to probe it')
+		expect(v.text).toContain('AGENT_ALLOW_ADDRESSES')
 	})
 })
 
@@ -146,23 +215,28 @@ describe('alert text', () => {
 		},
 		outageStartedAt: at - 300_000,
 	}
+	const egressIps = new Map([
+		['cp', '203.0.113.7'],
+		['gpu', '198.51.100.9'],
+	])
 	const verdicts = new Map<string, EgressVerdict>([
-		[db.name, classifyTarget(db, cells(db.name, { cp: 'ok', gpu: 'failing' }), edgeOk)],
+		[db.name, classifyTarget(db, cells(db.name, { cp: 'ok', gpu: 'failing' }), edgeOk, egressIps)],
 	])
 
-	it('names the node, the target, when it started, the cause and where the problem is', () => {
+	it('names the node and its egress IP, the target, when it started, the cause and both sides', () => {
 		expect(
 			egressAlertText({
 				transitions: [down],
 				targets: [db],
 				verdicts,
+				egressIps,
 				agentFailure: null,
 				publicUrl: 'https://tidegate.example.com',
 			}),
 		).toBe(
 			[
 				'tidegate egress: 1 failing',
-				'✗ gpu cannot reach labelfish-db (db.example.com:5432 postgres) since 2026-11-26T11:55:00.000Z — timeout in connect: no answer within the timeout during connect. gpu cannot reach it (timeout) while cp can; the edge reaches it: a node-level firewall or route, not the target',
+				"✗ gpu (egress 198.51.100.9) cannot reach labelfish-db (db.example.com:5432 postgres) since 2026-11-26T11:55:00.000Z — timeout in connect: no answer within the timeout during connect. gpu cannot reach it (timeout) while cp can; the edge reaches it: a node-level firewall or route, or the target's IP allowlist missing 198.51.100.9 (gpu)",
 				'Details: https://tidegate.example.com/api/egress',
 			].join('\n'),
 		)
