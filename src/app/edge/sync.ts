@@ -52,18 +52,19 @@ export async function planSync(
 	force: boolean,
 ): Promise<Result<PlannedSync, ApiFailure>> {
 	const specs = edgeResources(state)
-	const inputs: PlanInputs = { live: {}, history: {}, skipped: {}, force }
+	const skipped: Record<string, string> = {}
+	const inputs: PlanInputs = { live: {}, history: {}, skipped, force }
 	const idle = new Set<string>()
 	for (const spec of specs) {
 		const history = await deps.applications.history(spec.resource)
 		inputs.history[spec.resource] = history
-		const skipped = skipReason(deps, spec, history)
-		if (skipped === 'idle') {
+		const skip = skipReason(deps, spec, history)
+		if (skip === 'idle') {
 			idle.add(spec.resource)
 			continue
 		}
-		if (skipped !== undefined) {
-			;(inputs.skipped as Record<string, string>)[spec.resource] = skipped
+		if (skip !== undefined) {
+			skipped[spec.resource] = skip
 			continue
 		}
 		const read = await BINDINGS[spec.kind].read(deps, spec, history)
@@ -77,8 +78,8 @@ export async function planSync(
 	const resources = specs
 		.filter((spec) => !idle.has(spec.resource))
 		.map((spec) => {
-			const skipped = inputs.skipped?.[spec.resource]
-			return skipped === undefined ? planResource(spec, state, inputs) : skippedPlan(spec, skipped)
+			const why = skipped[spec.resource]
+			return why === undefined ? planResource(spec, state, inputs) : skippedPlan(spec, why)
 		})
 	if (lastOwner !== undefined && lastOwner !== state.owner) {
 		for (const plan of resources) {
