@@ -2,7 +2,12 @@
  * @module The first steps every webhook route takes, in this order: size cap (413 before any
  * parsing), content type (415), then the raw bytes — which the signature is checked over.
  */
-import { isJsonContentType, readBodyCapped, WEBHOOK_BODY_LIMIT } from '../webhooks/read-body.ts'
+import {
+	isJsonContentType,
+	parseJsonBytes,
+	readBodyCapped,
+	WEBHOOK_BODY_LIMIT,
+} from '../webhooks/read-body.ts'
 import { AppError } from './errors.ts'
 
 /** Returns the raw body of a JSON webhook, or throws the AppError to answer with. */
@@ -31,12 +36,9 @@ export async function rawJsonBody(
 
 /** Parses verified bytes as JSON; invalid JSON is the sender's fault (400). */
 export function parseJson(body: Uint8Array): unknown {
-	try {
-		return JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body))
-	} catch (e) {
-		throw new AppError(
-			'bad_request',
-			`the body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
-		)
+	const json = parseJsonBytes(body)
+	if (!json.ok) {
+		throw new AppError('bad_request', json.error)
 	}
+	return json.value
 }

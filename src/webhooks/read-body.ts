@@ -41,3 +41,12 @@ export async function readBodyCapped(
 export function isJsonContentType(value: string | null): boolean {
 	return value !== null && /^application\/json\s*(;|$)/i.test(value.trim())
 }
+
+/** Parses bytes as UTF-8 JSON; the error says why in the sender's terms. */
+export function parseJsonBytes(body: Uint8Array): Result<unknown, string> {
+	try {
+		return ok(JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body)))
+	} catch (e) {
+		return err(`the body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`)
+	}
+}

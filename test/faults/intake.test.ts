@@ -124,12 +124,16 @@ describe('GitHub intake: forged and malformed signatures', () => {
 
 	it('the previous secret is accepted during rotation; a third one is not', async () => {
 		const old = await send(
-			await githubDelivery(pushPayload(), { secret: 'test-github-webhook-secret-old' }),
+			await githubDelivery(pushPayload(), {
+				secret: 'test-github-webhook-secret-old-0123456789abcdef',
+			}),
 		)
 		expect(old.status).toBe(202)
 		await expectAcceptedAndAccounted(old)
 		const { status } = await send(
-			await githubDelivery(pushPayload(), { secret: 'test-github-webhook-secret-older' }),
+			await githubDelivery(pushPayload(), {
+				secret: 'test-github-webhook-secret-older-0123456789abcdef',
+			}),
 		)
 		expect(status).toBe(401)
 	})

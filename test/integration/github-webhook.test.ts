@@ -40,7 +40,9 @@ describe('POST /webhooks/github signature checks', () => {
 
 	it('accepts the previous secret while it is set (rotation without downtime)', async () => {
 		const res = await send(
-			await githubDelivery(pushPayload(), { secret: 'test-github-webhook-secret-old' }),
+			await githubDelivery(pushPayload(), {
+				secret: 'test-github-webhook-secret-old-0123456789abcdef',
+			}),
 		)
 		expect(res.status).toBe(202)
 	})

@@ -1,7 +1,7 @@
 // Builds signed GitHub deliveries the way GitHub sends them (API-CONTRACTS §2.1).
 import { hmacSha256Hex } from '../../../src/lib/secrets.ts'
 
-export const WEBHOOK_SECRET = 'test-github-webhook-secret'
+export const WEBHOOK_SECRET = 'test-github-webhook-secret-0123456789abcdef'
 export const REPOSITORY = 'oceanid/gitops'
 
 export interface DeliveryOptions {
