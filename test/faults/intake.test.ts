@@ -388,3 +388,74 @@ describe('Flux intake: forged, repeated and odd events', () => {
 		expect(edge.cloudflare.requests).toEqual([])
 	})
 })
+
+describe('Floods: requests over an address budget are refused before any work', () => {
+	// wrangler.toml: [[ratelimits]] INTAKE_LIMITER, 100 per 10-second window per address and door.
+	const LIMIT = 100
+	const WINDOW_MS = 10_000
+
+	/** Starts in a fresh window when little of the current one is left, so a flood fits in one. */
+	async function freshWindow(): Promise<void> {
+		const left = WINDOW_MS - (Date.now() % WINDOW_MS)
+		if (left < 4_000) {
+			await new Promise((resolve) => setTimeout(resolve, left + 50))
+		}
+	}
+
+	const from = async (address: string, request: Promise<Request> | Request) => {
+		const r = await request
+		const headers = new Headers(r.headers)
+		headers.set('cf-connecting-ip', address)
+		return new Request(r.url, { method: r.method, headers, body: r.body })
+	}
+
+	it('answers 429 with Retry-After once an address spent its budget; even a valid push from it then leaves no trace, while other addresses and /healthz are served', async () => {
+		await freshWindow()
+		const flooder = '203.0.113.9'
+		const statuses: number[] = []
+		for (let i = 0; i < LIMIT + 1; i++) {
+			const forged = githubDelivery(pushPayload(), { secret: 'not-the-secret-0123456789abcdef0' })
+			statuses.push((await send(await from(flooder, forged))).status)
+		}
+		expect(statuses.slice(0, LIMIT).every((s) => s === 401)).toBe(true)
+		expect(statuses[LIMIT]).toBe(429)
+		const limited = await exports.default.fetch(await from(flooder, githubDelivery(pushPayload())))
+		expect(limited.status).toBe(429)
+		expect(limited.headers.get('retry-after')).toBe('10')
+		expect(await limited.json()).toMatchObject({ error: { code: 'rate_limited' } })
+		expect(await deliveryCount()).toBe(0)
+		// The admin door has its own budget; another address is served; /healthz is never counted.
+		const admin = await exports.default.fetch(
+			await from(flooder, new Request('https://tidegate.test/api/status')),
+		)
+		expect(admin.status).toBe(401)
+		const health = await exports.default.fetch(
+			await from(flooder, new Request('https://tidegate.test/healthz')),
+		)
+		expect(health.status).toBe(200)
+		const other = await send(await from('198.51.100.7', githubDelivery(pushPayload())))
+		expect(other.status).toBe(202)
+		await expectAcceptedAndAccounted(other)
+	})
+
+	it('counts an IPv6 client by its /64', async () => {
+		await freshWindow()
+		for (let i = 0; i < LIMIT; i++) {
+			const res = await exports.default.fetch(
+				await from(
+					`2001:db8:7:8::${(i + 1).toString(16)}`,
+					new Request('https://tidegate.test/api/status'),
+				),
+			)
+			expect(res.status).toBe(401)
+		}
+		const sameNetwork = await exports.default.fetch(
+			await from('2001:db8:7:8:ffff::1', new Request('https://tidegate.test/api/status')),
+		)
+		expect(sameNetwork.status).toBe(429)
+		const nextNetwork = await exports.default.fetch(
+			await from('2001:db8:7:9::1', new Request('https://tidegate.test/api/status')),
+		)
+		expect(nextNetwork.status).toBe(401)
+	})
+})
