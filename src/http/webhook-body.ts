@@ -1,6 +1,7 @@
 /**
  * @module The first steps every webhook route takes, in this order: size cap (413 before any
- * parsing), content type (415), then the raw bytes — which the signature is checked over.
+ * parsing), content type (415), then the raw bytes within a deadline (408) — which the signature
+ * is checked over.
  */
 import {
 	isJsonContentType,
@@ -27,9 +28,17 @@ export async function rawJsonBody(
 	}
 	const body = await readBodyCapped(request, limit)
 	if (!body.ok) {
-		throw body.error.kind === 'too_large'
-			? new AppError('payload_too_large', `the body is larger than ${limit} bytes`)
-			: new AppError('bad_request', `the body could not be read: ${body.error.message}`)
+		switch (body.error.kind) {
+			case 'too_large':
+				throw new AppError('payload_too_large', `the body is larger than ${limit} bytes`)
+			case 'too_slow':
+				throw new AppError(
+					'request_timeout',
+					`the body took longer than ${body.error.timeoutMs / 1000} s to arrive`,
+				)
+			case 'unreadable':
+				throw new AppError('bad_request', `the body could not be read: ${body.error.message}`)
+		}
 	}
 	return body.value
 }

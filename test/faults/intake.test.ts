@@ -238,6 +238,39 @@ describe('GitHub intake: requests that are not deliveries', () => {
 		expect(pulled).toBeLessThan(100)
 	})
 
+	it('a body that trickles in (slow drip) → 408 at the 5 s read deadline, the stream dropped, no trace', async () => {
+		const body = pushPayload()
+		const signed = await githubDelivery(body)
+		const headers = new Headers(signed.headers)
+		headers.delete('content-length')
+		let sent = 0
+		let cancelled = false
+		const stream = new ReadableStream<Uint8Array>({
+			async pull(controller) {
+				// One byte every 100 ms: the whole push would take minutes.
+				await new Promise((resolve) => setTimeout(resolve, 100))
+				controller.enqueue(new TextEncoder().encode(body.charAt(sent++)))
+			},
+			cancel() {
+				cancelled = true
+			},
+		})
+		const result = await expectRefused(
+			new Request(signed.url, {
+				method: 'POST',
+				headers,
+				body: stream,
+				duplex: 'half',
+			} as RequestInit),
+			408,
+		)
+		expect(JSON.parse(result.body)).toMatchObject({
+			error: { code: 'request_timeout', message: 'the body took longer than 5 s to arrive' },
+		})
+		expect(cancelled).toBe(true)
+		expect(sent).toBeLessThan(body.length)
+	}, 15_000)
+
 	it('a declared Content-Length over the cap → 413', async () => {
 		const signed = await githubDelivery(pushPayload())
 		const headers = new Headers(signed.headers)
