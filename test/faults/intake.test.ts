@@ -16,9 +16,15 @@ import {
 	allRuns,
 	capture,
 	capturedEnv,
+	changedYaml,
+	commit,
+	desiredYaml,
 	expectAccounted,
+	expectLiveIs,
 	play,
 	resetWorld,
+	runRow,
+	sendPush,
 } from './support/world.ts'
 
 const edge = useEdge()
@@ -490,5 +496,54 @@ describe('Floods: requests over an address budget are refused before any work', 
 			await from('2001:db8:7:9::1', new Request('https://tidegate.test/api/status')),
 		)
 		expect(nextNetwork.status).toBe(401)
+	})
+})
+
+describe('Replays: a captured delivery sent again under a new X-GitHub-Delivery', () => {
+	/** Sends a push body under a delivery id and plays what it queued; returns the answer. */
+	async function deliverAndPlay(body: string, deliveryId = crypto.randomUUID()) {
+		const { queue, sent } = capture()
+		const answer = await sendPush({ body, deliveryId, onEnv: capturedEnv(queue) })
+		for (const message of sent.filter((m) => m.kind === 'reconcile')) {
+			await play(message)
+		}
+		return { ...answer, sent }
+	}
+
+	it('is a duplicate of the delivery that first carried the body: 200, nothing recorded or queued', async () => {
+		const body = pushPayload({ after: await commit(edge, desiredYaml()) })
+		const first = await deliverAndPlay(body)
+		expect(first.status).toBe(202)
+		const replay = await deliverAndPlay(body)
+		expect(replay.status).toBe(200)
+		expect(replay.json).toEqual({
+			deliveryId: replay.deliveryId,
+			duplicate: true,
+			status: 'queued',
+			replayOf: first.deliveryId,
+		})
+		expect(replay.sent).toEqual([])
+		expect(await deliveryCount()).toBe(1)
+		expect(await allRuns()).toHaveLength(1)
+	})
+
+	it('a replay that outlived the dedupe (its original pruned) still rolls nothing back: a push is only a hint', async () => {
+		const old = pushPayload({ after: await commit(edge, desiredYaml()) })
+		const first = await deliverAndPlay(old)
+		const head = await commit(edge, changedYaml())
+		await deliverAndPlay(pushPayload({ after: head }))
+		expectLiveIs(edge, changedYaml())
+		// Retention pruned the original delivery, so the old body is no longer known.
+		await env.DB.prepare('DELETE FROM github_deliveries WHERE delivery_id = ?')
+			.bind(first.deliveryId)
+			.run()
+		const writesBefore = edge.cloudflare.writes().length
+		const replay = await deliverAndPlay(old)
+		expect(replay.status).toBe(202)
+		const run = await runRow(replay.json.runId as number)
+		// The run reconciled the branch head, not the replayed commit: nothing changed.
+		expect(run).toMatchObject({ status: 'in_sync', commit_sha: head })
+		expect(edge.cloudflare.writes()).toHaveLength(writesBefore)
+		expectLiveIs(edge, changedYaml())
 	})
 })

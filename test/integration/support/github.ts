@@ -41,7 +41,13 @@ export async function githubDelivery(
 	})
 }
 
-/** A push payload with the fields GitHub sends (trimmed to what matters, plus some noise). */
+let sends = 0
+
+/**
+ * A push payload with the fields GitHub sends (trimmed to what matters, plus some noise). Like
+ * GitHub's, no two are the same bytes (here through `sender.id`): the Worker takes one body seen
+ * under two delivery ids for a replay. Pass the same string twice to replay on purpose.
+ */
 export function pushPayload(overrides: Record<string, unknown> = {}): string {
 	const after = (overrides.after as string | undefined) ?? 'b'.repeat(40)
 	return JSON.stringify({
@@ -54,6 +60,7 @@ export function pushPayload(overrides: Record<string, unknown> = {}): string {
 		compare: 'https://github.com/oceanid/gitops/compare/a...b',
 		repository: { id: 1, full_name: REPOSITORY, name: 'gitops', owner: { login: 'oceanid' } },
 		pusher: { name: 'marie', email: 'marie@example.com' },
+		sender: { login: 'marie', id: 1_000_000 + ++sends, type: 'User' },
 		commits: [
 			{
 				id: after,
