@@ -2,6 +2,8 @@
 // and a CSP whose nonce is the one the page's inline script and style carry.
 import { env, exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../src/http/app.ts'
+import { buildDeps } from '../../workers/deps.ts'
 import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../standins/cloudflare/seed.ts'
 import { useEdge } from './support/network.ts'
 
@@ -144,6 +146,33 @@ describe('JSON answers', () => {
 	it('uses the Cloudflare ray id as the request id when there is one', async () => {
 		const res = await get('/nope', { 'cf-ray': '8f00aa11bb22cc33-AMS' })
 		expect(await res.json()).toMatchObject({ error: { requestId: '8f00aa11bb22cc33-AMS' } })
+	})
+
+	it('our own fault answers 500 "internal error" with the request id; the detail goes to the log only', async () => {
+		const app = createApp(async (c, next) => {
+			const deps = buildDeps(env)
+			deps.runs = {
+				...deps.runs,
+				list: async () => {
+					throw new Error('D1_ERROR: no such table: runs_v2 (SELECT * FROM runs_v2 …)')
+				},
+			}
+			c.set('deps', deps)
+			await next()
+		})
+		const res = await app.fetch(
+			new Request('https://tidegate.test/api/runs', {
+				headers: { authorization: `Bearer ${ADMIN}` },
+			}),
+			env,
+		)
+		expect(res.status).toBe(500)
+		const body = await res.text()
+		expect(JSON.parse(body)).toEqual({
+			error: { code: 'internal', message: 'internal error', requestId: expect.any(String) },
+		})
+		expect(body).not.toContain('runs_v2')
+		expectNoStoreNoSniff(res)
 	})
 
 	it('validation errors of the admin API use the same envelope', async () => {
