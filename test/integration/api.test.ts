@@ -2,6 +2,7 @@ import { env, exports } from 'cloudflare:workers'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { ERROR_CODES } from '../../src/http/errors.ts'
 import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../standins/cloudflare/seed.ts'
 import { useEdge } from './support/network.ts'
 
@@ -328,9 +329,15 @@ describe('status and OpenAPI', () => {
 	})
 
 	it('publishes an OpenAPI document generated from the route schemas', async () => {
-		const doc = await json<{ openapi: string; paths: Record<string, unknown> }>(
-			await api('/api/openapi.json', { headers: bearer }),
-		)
+		const doc = await json<{
+			openapi: string
+			paths: Record<string, unknown>
+			components: {
+				schemas: { Error: { properties: { error: { properties: { code: { enum: string[] } } } } } }
+			}
+		}>(await api('/api/openapi.json', { headers: bearer }))
+		// One enum of error codes, the same the Worker answers with.
+		expect(doc.components.schemas.Error.properties.error.properties.code.enum).toEqual(ERROR_CODES)
 		expect(doc.openapi).toBe('3.0.3')
 		expect(Object.keys(doc.paths)).toEqual(
 			expect.arrayContaining([
