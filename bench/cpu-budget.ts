@@ -12,7 +12,6 @@
  *
  *   npx node bench/cpu-budget.ts
  */
-import { createHmac } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,6 +28,8 @@ import {
 	loadWorker,
 	type MessageBatch,
 	noContext,
+	pushRequest,
+	pushSignature,
 	queue,
 	type ScheduledController,
 } from './lib/worker.ts'
@@ -99,7 +100,7 @@ export async function measureCpuBudget(): Promise<CpuRow[]> {
 	rmSync(dir, { recursive: true, force: true })
 	const { benchPushPayload } = await import('./webhook-throughput.ts')
 	const body = benchPushPayload()
-	const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
+	const signature = pushSignature(body, secret)
 	const ctx = noContext
 	const measure = async (path: string, fn: () => Promise<unknown>, perBatch: number) => {
 		const { cpuMs, spread } = await cpuPerCall(fn, perBatch, {
@@ -120,20 +121,7 @@ export async function measureCpuBudget(): Promise<CpuRow[]> {
 		await measure(
 			'webhook: signed push → 202 (POST /webhooks/github)',
 			async () => {
-				const res = await worker.fetch(
-					new Request('https://tidegate.bench/webhooks/github', {
-						method: 'POST',
-						headers: {
-							'content-type': 'application/json',
-							'x-github-event': 'push',
-							'x-github-delivery': crypto.randomUUID(),
-							'x-hub-signature-256': signature,
-						},
-						body,
-					}),
-					env,
-					ctx,
-				)
+				const res = await worker.fetch(pushRequest(body, signature), env, ctx)
 				if (res.status !== 202) {
 					throw new Error(`webhook answered ${res.status}: ${await res.text()}`)
 				}

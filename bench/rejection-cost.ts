@@ -13,13 +13,22 @@
  *
  *   npx node bench/rejection-cost.ts
  */
-import { createHmac } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { round } from './lib/stats.ts'
-import { cpuPerCall, type Env, fakeD1, kv, loadWorker, noContext, queue } from './lib/worker.ts'
+import {
+	cpuPerCall,
+	type Env,
+	fakeD1,
+	kv,
+	loadWorker,
+	noContext,
+	pushRequest,
+	pushSignature,
+	queue,
+} from './lib/worker.ts'
 
 const SECRET = 'bench-webhook-secret-0123456789abcdef'
 
@@ -54,20 +63,9 @@ export async function measureRejectionCost(): Promise<RejectionRow[]> {
 	})
 	const { benchPushPayload } = await import('./webhook-throughput.ts')
 	const body = benchPushPayload()
-	const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`
+	const signature = pushSignature(body, SECRET)
 	const push = (headers: Record<string, string> = {}) =>
-		new Request('https://tidegate.bench/webhooks/github', {
-			method: 'POST',
-			headers: {
-				'content-type': 'application/json',
-				'x-github-event': 'push',
-				'x-github-delivery': crypto.randomUUID(),
-				'x-hub-signature-256': signature,
-				'cf-connecting-ip': '203.0.113.9',
-				...headers,
-			},
-			body,
-		})
+		pushRequest(body, signature, { 'cf-connecting-ip': '203.0.113.9', ...headers })
 	const cases: { request: string; status: number; make: () => Request; allow: boolean }[] = [
 		{ request: 'signed push, accepted', status: 202, make: () => push(), allow: true },
 		{

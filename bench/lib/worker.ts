@@ -3,6 +3,7 @@
  * no-op storage fakes, because in production D1, KV and Queues run elsewhere and their time is not
  * the Worker's CPU. Used by bench/cpu-budget.ts and bench/rejection-cost.ts.
  */
+import { createHmac } from 'node:crypto'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
@@ -165,4 +166,28 @@ export async function cpuPerCall(
 	} finally {
 		;[console.log, console.warn, console.info] = saved
 	}
+}
+
+/** `X-Hub-Signature-256` of `body` under `secret`; computed once, outside the measured calls. */
+export function pushSignature(body: string, secret: string): string {
+	return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
+}
+
+/** A POST /webhooks/github of `body` with its signature, a fresh delivery id and extra headers. */
+export function pushRequest(
+	body: string,
+	signature: string,
+	headers: Record<string, string> = {},
+): Request {
+	return new Request('https://tidegate.bench/webhooks/github', {
+		method: 'POST',
+		headers: {
+			'content-type': 'application/json',
+			'x-github-event': 'push',
+			'x-github-delivery': crypto.randomUUID(),
+			'x-hub-signature-256': signature,
+			...headers,
+		},
+		body,
+	})
 }

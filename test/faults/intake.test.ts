@@ -10,7 +10,7 @@ import { env, exports } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
 import worker from '../../workers/index.ts'
 import { fluxDelivery, fluxEvent, sendFlux } from '../integration/support/flux.ts'
-import { githubDelivery, pushPayload } from '../integration/support/github.ts'
+import { githubDelivery, pushPayload, streamedDelivery } from '../integration/support/github.ts'
 import { useEdge } from '../integration/support/network.ts'
 import {
 	allRuns,
@@ -229,26 +229,12 @@ describe('GitHub intake: requests that are not deliveries', () => {
 				controller.enqueue(chunk)
 			},
 		})
-		const signed = await githubDelivery('{}')
-		const headers = new Headers(signed.headers)
-		headers.delete('content-length')
-		await expectRefused(
-			new Request(signed.url, {
-				method: 'POST',
-				headers,
-				body: stream,
-				duplex: 'half',
-			} as RequestInit),
-			413,
-		)
+		await expectRefused(await streamedDelivery(stream), 413)
 		expect(pulled).toBeLessThan(100)
 	})
 
 	it('a body that trickles in (slow drip) → 408 at the 5 s read deadline, the stream dropped, no trace', async () => {
 		const body = pushPayload()
-		const signed = await githubDelivery(body)
-		const headers = new Headers(signed.headers)
-		headers.delete('content-length')
 		let sent = 0
 		let cancelled = false
 		const stream = new ReadableStream<Uint8Array>({
@@ -261,15 +247,7 @@ describe('GitHub intake: requests that are not deliveries', () => {
 				cancelled = true
 			},
 		})
-		const result = await expectRefused(
-			new Request(signed.url, {
-				method: 'POST',
-				headers,
-				body: stream,
-				duplex: 'half',
-			} as RequestInit),
-			408,
-		)
+		const result = await expectRefused(await streamedDelivery(stream, body), 408)
 		expect(JSON.parse(result.body)).toMatchObject({
 			error: { code: 'request_timeout', message: 'the body took longer than 5 s to arrive' },
 		})

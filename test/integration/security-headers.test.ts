@@ -4,7 +4,7 @@ import { env, exports } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/http/app.ts'
 import { buildDeps } from '../../workers/deps.ts'
-import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../standins/cloudflare/seed.ts'
+import { desiredYaml } from './support/desired.ts'
 import { useEdge } from './support/network.ts'
 
 const edge = useEdge()
@@ -15,20 +15,7 @@ const get = (path: string, headers: Record<string, string> = basic) =>
 
 let runId = 0
 beforeAll(async () => {
-	await edge.github.push({
-		files: {
-			'tidegate.yaml': `version: 1
-owner: oceanid
-tunnel:
-  accountId: ${DEFAULT_ACCOUNT_ID}
-  tunnelId: ${DEFAULT_TUNNEL_ID}
-  ingress:
-    - hostname: label.example.com
-      service: http://label-studio-ls-app.apps.svc.cluster.local:8085
-`,
-		},
-		delivery: 'skip',
-	})
+	await edge.github.push({ files: { 'tidegate.yaml': desiredYaml() }, delivery: 'skip' })
 	const res = await exports.default.fetch(
 		new Request('https://tidegate.test/api/reconcile', {
 			method: 'POST',

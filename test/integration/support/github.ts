@@ -41,6 +41,25 @@ export async function githubDelivery(
 	})
 }
 
+/**
+ * A delivery whose body streams from `body` with no Content-Length (chunked), signed as if it were
+ * `signedAs`: for caps and deadlines, which act before the signature is checked.
+ */
+export async function streamedDelivery(
+	body: ReadableStream<Uint8Array>,
+	signedAs = '{}',
+): Promise<Request> {
+	const signed = await githubDelivery(signedAs)
+	const headers = new Headers(signed.headers)
+	headers.delete('content-length')
+	return new Request(signed.url, {
+		method: 'POST',
+		headers,
+		body,
+		duplex: 'half',
+	} as RequestInit)
+}
+
 let sends = 0
 
 /**
