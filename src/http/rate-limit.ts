@@ -16,8 +16,9 @@ import { errorResponse } from './errors.ts'
 export const RATE_LIMIT_PERIOD_SECONDS = 10
 
 /**
- * The middleware. Only requests that came through Cloudflare carry `CF-Connecting-IP` (Cloudflare
- * sets it and a client cannot remove it), so a request without it — `wrangler dev`, tests — is not
+ * The middleware. Cloudflare sets `CF-Connecting-IP` to the client's address and a client cannot
+ * remove it, so a request without it (tests), or from a loopback address (`wrangler dev` and
+ * `npm start`, where Miniflare sets it to the local client; never so behind Cloudflare), is not
  * counted; neither is anything when the binding is absent (it is a safeguard, never a dependency).
  */
 export function rateLimit(): MiddlewareHandler<AppEnv> {
@@ -25,7 +26,7 @@ export function rateLimit(): MiddlewareHandler<AppEnv> {
 		const limiter = c.var.deps.rateLimiter
 		const address = c.req.header('cf-connecting-ip')
 		const door = doorOf(c.req.path)
-		if (!limiter || !address || !door) {
+		if (!limiter || !address || !door || isLoopback(address)) {
 			return next()
 		}
 		let allowed = true
@@ -57,6 +58,10 @@ function doorOf(path: string): 'webhook' | 'agent' | 'admin' | undefined {
 		return 'webhook'
 	}
 	return path.startsWith('/agent/') ? 'agent' : 'admin'
+}
+
+function isLoopback(address: string): boolean {
+	return ipaddr.isValid(address) && ipaddr.process(address).range() === 'loopback'
 }
 
 /** An IPv6 client owns at least a /64, so it is counted as one; an IPv4 address as itself. */

@@ -455,6 +455,18 @@ describe('Floods: requests over an address budget are refused before any work', 
 		await expectAcceptedAndAccounted(other)
 	})
 
+	it('does not count a loopback client (wrangler dev, npm start: never so behind Cloudflare)', async () => {
+		await freshWindow()
+		for (const address of ['127.0.0.1', '::1']) {
+			for (let i = 0; i < LIMIT + 1; i++) {
+				const res = await exports.default.fetch(
+					await from(address, new Request('https://tidegate.test/api/status')),
+				)
+				expect(res.status).toBe(401)
+			}
+		}
+	})
+
 	it('counts an IPv6 client by its /64', async () => {
 		await freshWindow()
 		for (let i = 0; i < LIMIT; i++) {
