@@ -4,9 +4,10 @@
  * Accepted: `Authorization: Bearer <ADMIN_TOKEN>` (scripts, CI); `Authorization: Basic` with the
  * token as password (a browser's own sign-in prompt); during a rotation `ADMIN_TOKEN_PREVIOUS` in
  * either place; a Cloudflare Access JWT in `Cf-Access-Jwt-Assertion`, verified against the team's
- * JWKS (RS256 only, the issuer and audience checked), when ACCESS_TEAM_DOMAIN and ACCESS_AUD are set. Basic and Access credentials travel with every browser request like a
- * cookie, so with them a state-changing POST must also be same-origin JSON (which a cross-site
- * form or a fetch without a CORS preflight cannot send): CSRF-safe without a CSRF token.
+ * JWKS (RS256 only, the issuer and audience checked), when ACCESS_TEAM_DOMAIN and ACCESS_AUD are
+ * set. Basic and Access credentials travel with every browser request like a cookie, so with them
+ * a state-changing POST must also be same-origin JSON (which a cross-site form or a fetch without a
+ * CORS preflight cannot send): CSRF-safe without a CSRF token.
  */
 
 import type { MiddlewareHandler } from 'hono'

@@ -13,7 +13,7 @@ import type { AppEnv } from './app.ts'
 import { errorResponse } from './errors.ts'
 
 /** wrangler.toml's `[ratelimits.simple] period`: a client over budget may try again after it. */
-export const RATE_LIMIT_PERIOD_SECONDS = 10
+const RATE_LIMIT_PERIOD_SECONDS = 10
 
 /**
  * The middleware. Cloudflare sets `CF-Connecting-IP` to the client's address and a client cannot

@@ -35,7 +35,7 @@ export type FluxIngestOutcome =
 			eventId: number
 			object: string
 			outcome: FluxOutcome
-			failureClass: string | null
+			failureClass: FluxEvent['failureClass']
 			stale: boolean
 			/** The damped state change this event confirmed, if any (an alert was raised for it). */
 			transition: 'ok→failing' | 'failing→ok' | null

@@ -63,8 +63,8 @@ export async function sendAlertJob(
 	return { retry: false }
 }
 
-/** The reason every undelivered alert's dead letter starts with, so views can find them. */
-export const UNDELIVERED = 'alert not delivered'
+/** How the reason of every undelivered alert's dead letter starts. */
+const UNDELIVERED = 'alert not delivered'
 
 /**
  * Records an alert that will never reach the webhook. If even that fails, the error log is the
