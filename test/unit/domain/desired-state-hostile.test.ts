@@ -60,7 +60,7 @@ splitTunnel:
     - address: 10.42.0.0/16
       description: "${'['.repeat(40)}"
 `)
-		expect(result.ok && result.value.state.splitTunnel?.include[0]?.description).toBe(
+		expect(result.ok && result.value.state.splitTunnels[0]?.entries[0]?.description).toBe(
 			`${'['.repeat(40)} - oceanid`,
 		)
 	})
