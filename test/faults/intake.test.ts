@@ -255,6 +255,22 @@ describe('GitHub intake: requests that are not deliveries', () => {
 		expect(sent).toBeLessThan(body.length)
 	}, 15_000)
 
+	it('a body that stops arriving (a stalled sender) → 408 at the same deadline, the stream dropped', async () => {
+		let cancelled = false
+		const stream = new ReadableStream<Uint8Array>({
+			start(controller) {
+				controller.enqueue(new TextEncoder().encode('{"ref":'))
+			},
+			// Never another byte, never the end.
+			pull: () => new Promise(() => {}),
+			cancel() {
+				cancelled = true
+			},
+		})
+		await expectRefused(await streamedDelivery(stream), 408)
+		expect(cancelled).toBe(true)
+	}, 15_000)
+
 	it('a declared Content-Length over the cap → 413', async () => {
 		const signed = await githubDelivery(pushPayload())
 		const headers = new Headers(signed.headers)
