@@ -15,20 +15,25 @@ function workerd() {
 			bindings: {
 				TEST_MIGRATIONS: migrations,
 				// Test-only values; the real ones are `wrangler secret put`.
-				ADMIN_TOKEN: 'test-admin-token',
-				AGENT_SECRET: 'test-agent-secret',
+				ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+				AGENT_SECRET: 'test-agent-secret-0123456789abcdef',
 				CF_TUNNEL_API_TOKEN: 'test-tunnel-token',
 				CF_ZERO_TRUST_API_TOKEN: 'test-zero-trust-token',
 				CF_DNS_API_TOKEN: 'test-dns-token',
 				// Connectors in the stand-in take a version at once or never (a lagging one): wait briefly.
 				CONNECTOR_WAIT_SECONDS: '1',
-				FLUX_WEBHOOK_SECRET: 'test-flux-secret',
-				FLUX_WEBHOOK_SECRET_PREVIOUS: 'test-flux-secret-old',
-				// Alerts are queued and POSTed here; tests capture them with an MSW handler.
-				ALERT_WEBHOOK_URL: 'https://alerts.test/hook',
+				FLUX_WEBHOOK_SECRET: 'test-flux-secret-0123456789abcdef',
+				FLUX_WEBHOOK_SECRET_PREVIOUS: 'test-flux-secret-old-0123456789abcdef',
+				// The `generic` provider's bearer token: a separate value from the HMAC key.
+				FLUX_WEBHOOK_TOKEN: 'test-flux-bearer-token-0123456789abcdef',
+				ADMIN_TOKEN_PREVIOUS: 'test-admin-token-old-0123456789abcdef',
+				// Alerts are queued and POSTed here; tests capture them with an MSW handler. Shaped like
+				// a Slack incoming webhook, whose path is the secret (test/integration/secrets-hygiene).
+				ALERT_WEBHOOK_URL:
+					'https://alerts.test/services/T0TIDEGATE/B0ALERTS/alert-path-secret-0123456789abcdef',
 				GITHUB_TOKEN: 'test-github-token',
-				GITHUB_WEBHOOK_SECRET: 'test-github-webhook-secret',
-				GITHUB_WEBHOOK_SECRET_PREVIOUS: 'test-github-webhook-secret-old',
+				GITHUB_WEBHOOK_SECRET: 'test-github-webhook-secret-0123456789abcdef',
+				GITHUB_WEBHOOK_SECRET_PREVIOUS: 'test-github-webhook-secret-old-0123456789abcdef',
 				GITHUB_REPOSITORY: 'oceanid/gitops',
 				// Real agent processes on loopback (test/helpers/egress-global-setup.ts).
 				AGENT_URL: ctx.inject('egress').agentUrl,
@@ -37,8 +42,10 @@ function workerd() {
 				PUBLIC_URL: 'https://tidegate.test',
 				ACCESS_TEAM_DOMAIN: 'oceanid.cloudflareaccess.test',
 				ACCESS_AUD: 'test-access-audience',
-				FLUX_RECEIVER_URL: 'https://flux-receiver.test/hook/0a1b2c',
-				FLUX_RECEIVER_SECRET: 'test-flux-receiver-token',
+				// A Flux Receiver's path is `/hook/<sha256 of token+name+namespace>`: a secret too.
+				FLUX_RECEIVER_URL:
+					'https://flux-receiver.test/hook/5e2d0c1f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d',
+				FLUX_RECEIVER_SECRET: 'test-flux-receiver-token-0123456789abcdef',
 			},
 		},
 	}))

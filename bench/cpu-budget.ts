@@ -12,136 +12,32 @@
  *
  *   npx node bench/cpu-budget.ts
  */
-import { createHmac } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { build } from 'esbuild'
+import { fileURLToPath } from 'node:url'
 import { TUNNEL_TOKEN, ZERO_TRUST_TOKEN } from '../test/standins/cloudflare/seed.ts'
 import { createCloudflareStandin } from '../test/standins/cloudflare/standin.ts'
 import { createGitHubStandin } from '../test/standins/github/standin.ts'
-import { round, summarise } from './lib/stats.ts'
+import { round } from './lib/stats.ts'
+import {
+	cpuPerCall,
+	type Env,
+	fakeD1,
+	kv,
+	loadWorker,
+	type MessageBatch,
+	noContext,
+	pushRequest,
+	pushSignature,
+	queue,
+	type ScheduledController,
+} from './lib/worker.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-// Workers types (Env, D1Database, …) belong to the Worker program; Node sees only the shapes used.
-type Env = Record<string, unknown>
-type D1Database = unknown
-type KVNamespace = unknown
-type Queue = unknown
-type ExecutionContext = unknown
-type ScheduledController = { cron: string; scheduledTime: number; noRetry(): void }
-type MessageBatch<_T> = unknown
-/** The Worker's handlers as this benchmark calls them. */
-interface WorkerHandlers {
-	fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response>
-	scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext): Promise<void>
-	queue(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void>
-}
 
 /** The Workers Free plan's CPU time per invocation. */
 export const FREE_PLAN_CPU_MS = 10
-
-/**
- * The Worker bundled for Node by esbuild (its JSX pages need a compiler), with `cloudflare:sockets`
- * (the edge prober, workerd only, never called on the measured paths) stubbed.
- */
-async function loadWorker(dir: string): Promise<WorkerHandlers> {
-	const outfile = join(dir, 'worker.mjs')
-	await build({
-		entryPoints: [join(ROOT, 'workers/index.ts')],
-		bundle: true,
-		format: 'esm',
-		platform: 'node',
-		conditions: ['workerd', 'worker'],
-		outfile,
-		logLevel: 'error',
-		// CommonJS dependencies require Node built-ins at run time.
-		banner: {
-			js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-		},
-		plugins: [
-			{
-				name: 'cloudflare-sockets-stub',
-				setup(b) {
-					b.onResolve({ filter: /^cloudflare:sockets$/ }, () => ({
-						path: 'sockets',
-						namespace: 'stub',
-					}))
-					b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-						contents: 'export function connect() { throw new Error("no sockets in Node") }',
-					}))
-				},
-			},
-		],
-	})
-	return ((await import(pathToFileURL(outfile).href)) as { default: WorkerHandlers }).default
-}
-
-/** A queued drift run as D1 returns it. */
-function runRow(id: number) {
-	return {
-		id,
-		trigger: 'drift',
-		status: 'queued',
-		dry_run: 0,
-		force: 0,
-		commit_sha: null,
-		delivery_id: null,
-		attempts: 0,
-		summary: null,
-		plan: null,
-		warnings: null,
-		api_calls: null,
-		error_code: null,
-		error_message: null,
-		queued_at: Date.now(),
-		started_at: null,
-		finished_at: null,
-		duration_ms: null,
-	}
-}
-
-/** A D1 that answers like an empty database, except that run 1 exists (queued). */
-function fakeD1(): D1Database {
-	let id = 0
-	const statement = (sql: string) => {
-		const api = {
-			bind: (..._values: unknown[]) => api,
-			first: async () => {
-				if (/^\s*SELECT \* FROM runs WHERE id/i.test(sql)) {
-					return runRow(1)
-				}
-				// INSERT … RETURNING: a run row (runs.create) that also serves as a claimed delivery.
-				return /^\s*SELECT/i.test(sql) ? null : { ...runRow(++id), delivery_id: 'claimed' }
-			},
-			run: async () => ({ success: true, meta: { changes: 1 } }),
-			all: async () => ({ results: [], success: true, meta: {} }),
-			raw: async () => [],
-		}
-		return api
-	}
-	return {
-		prepare: statement,
-		// A batch answers each statement as `first` would (the claim and its run row both succeed).
-		batch: async (list: { first(): Promise<unknown> }[]) =>
-			Promise.all(
-				list.map(async (s) => {
-					const row = await s.first()
-					return { results: row ? [row] : [], success: true, meta: {} }
-				}),
-			),
-		exec: async () => ({ count: 0, duration: 0 }),
-	} as unknown as D1Database
-}
-
-const kv = {
-	get: async () => null,
-	put: async () => {},
-	delete: async () => {},
-	list: async () => ({ keys: [], list_complete: true }),
-} as unknown as KVNamespace
-const queue = { send: async () => {}, sendBatch: async () => {} } as unknown as Queue
 
 /** One path's CPU per invocation. */
 export interface CpuRow {
@@ -175,7 +71,7 @@ export async function measureCpuBudget(): Promise<CpuRow[]> {
 			insideStandins += performance.now() - t0
 		}
 	}) as typeof fetch
-	const secret = 'bench-webhook-secret'
+	const secret = 'bench-webhook-secret-0123456789abcdef'
 	const env = {
 		DB: fakeD1(),
 		CACHE: kv,
@@ -191,11 +87,11 @@ export async function measureCpuBudget(): Promise<CpuRow[]> {
 		ACCESS_AUD: '',
 		FLUX_RECEIVER_URL: '',
 		PUBLIC_URL: '',
-		ADMIN_TOKEN: 'bench-admin',
-		AGENT_SECRET: 'bench-agent-secret-0123456789',
+		ADMIN_TOKEN: 'bench-admin-token-0123456789abcdef',
+		AGENT_SECRET: 'bench-agent-secret-0123456789abcdef',
 		CF_TUNNEL_API_TOKEN: TUNNEL_TOKEN,
 		CF_ZERO_TRUST_API_TOKEN: ZERO_TRUST_TOKEN,
-		FLUX_WEBHOOK_SECRET: 'bench-flux',
+		FLUX_WEBHOOK_SECRET: 'bench-flux-secret-0123456789abcdef',
 		GITHUB_TOKEN: 'bench',
 		GITHUB_WEBHOOK_SECRET: secret,
 	} as unknown as Env
@@ -204,42 +100,20 @@ export async function measureCpuBudget(): Promise<CpuRow[]> {
 	rmSync(dir, { recursive: true, force: true })
 	const { benchPushPayload } = await import('./webhook-throughput.ts')
 	const body = benchPushPayload()
-	const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`
-	const ctx = {
-		waitUntil: () => {},
-		passThroughOnException: () => {},
-		props: {},
-	} as unknown as ExecutionContext
-	const quietConsole = console.log
-	const silence = () => {
-		console.log = () => {}
-		console.warn = () => {}
-		console.info = () => {}
-	}
-
+	const signature = pushSignature(body, secret)
+	const ctx = noContext
 	const measure = async (path: string, fn: () => Promise<unknown>, perBatch: number) => {
-		silence()
-		// A warm isolate, as most invocations meet: enough calls first for V8 to optimise the hot code.
-		for (let i = 0; i < perBatch * 5; i++) {
-			await fn()
-		}
-		const samples: number[] = []
-		for (let r = 0; r < 7; r++) {
-			insideStandins = 0
-			const t0 = process.cpuUsage()
-			for (let i = 0; i < perBatch; i++) {
-				await fn()
-			}
-			const d = process.cpuUsage(t0)
-			samples.push(((d.user + d.system) / 1000 - insideStandins) / perBatch)
-		}
-		console.log = quietConsole
-		const s = summarise(samples)
+		const { cpuMs, spread } = await cpuPerCall(fn, perBatch, {
+			reset: () => {
+				insideStandins = 0
+			},
+			ms: () => insideStandins,
+		})
 		return {
 			path,
-			cpuMs: round(s.median, 3),
-			spread: round(s.spread, 2),
-			shareOfFreePlan: round(s.median / FREE_PLAN_CPU_MS, 3),
+			cpuMs: round(cpuMs, 3),
+			spread,
+			shareOfFreePlan: round(cpuMs / FREE_PLAN_CPU_MS, 3),
 		}
 	}
 	const rows: CpuRow[] = []
@@ -247,20 +121,7 @@ export async function measureCpuBudget(): Promise<CpuRow[]> {
 		await measure(
 			'webhook: signed push → 202 (POST /webhooks/github)',
 			async () => {
-				const res = await worker.fetch(
-					new Request('https://tidegate.bench/webhooks/github', {
-						method: 'POST',
-						headers: {
-							'content-type': 'application/json',
-							'x-github-event': 'push',
-							'x-github-delivery': crypto.randomUUID(),
-							'x-hub-signature-256': signature,
-						},
-						body,
-					}),
-					env,
-					ctx,
-				)
+				const res = await worker.fetch(pushRequest(body, signature), env, ctx)
 				if (res.status !== 202) {
 					throw new Error(`webhook answered ${res.status}: ${await res.text()}`)
 				}

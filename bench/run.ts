@@ -4,7 +4,7 @@
  * same machine and the same run. docs/performance.md explains each one.
  *
  *   npm run bench
- *   BENCH_ONLY=bundle,plan npm run bench     (a subset: bundle, plan, calls, cpu, webhook, egress, latency)
+ *   BENCH_ONLY=bundle,plan npm run bench     (a subset: bundle, plan, calls, cpu, rejection, webhook, egress, latency)
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
@@ -16,6 +16,7 @@ import { FREE_PLAN_CPU_MS, measureCpuBudget } from './cpu-budget.ts'
 import { runEgressMatrix } from './egress-matrix.ts'
 import { measurePlanCpu } from './plan-cpu.ts'
 import { measurePushLatency } from './push-latency.ts'
+import { measureRejectionCost } from './rejection-cost.ts'
 import { measureWebhookThroughput } from './webhook-throughput.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -115,6 +116,21 @@ if (cpu) {
 		'|---|---|---|---|',
 		...cpu.map(
 			(r) => `| ${r.path} | ${r.cpuMs} ms | ${pct(r.shareOfFreePlan)} | ${pct(r.spread)} |`,
+		),
+		'',
+	)
+}
+
+const rejection = await step('rejection', measureRejectionCost)
+if (rejection) {
+	report.rejectionCost = rejection
+	md.push(
+		'## CPU of a refused request vs an accepted one (same run)',
+		'',
+		'| request | status | CPU (median) | × accepted | spread |',
+		'|---|---|---|---|---|',
+		...rejection.map(
+			(r) => `| ${r.request} | ${r.status} | ${r.cpuMs} ms | ${r.ofAccepted} | ${pct(r.spread)} |`,
 		),
 		'',
 	)

@@ -34,11 +34,13 @@ import { deadLetterQueue, jobQueue } from '../src/adapters/queue/jobs.ts'
 import { createCallLog } from '../src/adapters/recording-fetch.ts'
 import { unconfiguredPullRequests, unconfiguredRepository } from '../src/adapters/unconfigured.ts'
 import {
+	type ConfigName,
 	type ConfigValues,
 	type FeatureOff,
 	findFeaturesOff,
 	findMissingConfig,
 	isSet,
+	usableConfig,
 } from '../src/app/config.ts'
 import type { Deps } from '../src/app/deps.ts'
 import { consoleLogger } from '../src/lib/log.ts'
@@ -67,6 +69,12 @@ export function buildDeps(env: Env): Deps {
 			: undefined
 	const featuresOff = findFeaturesOff(values)
 	warnFeaturesOff(featuresOff)
+	// Refused secrets (too short, a bearer token reusing the HMAC key) count as unset; /healthz says why.
+	const usable = usableConfig(values)
+	const secrets = (...names: ConfigName[]) =>
+		names.map((name) => usable[name]).filter((v) => v !== undefined)
+	const receiverSecret = usable.FLUX_RECEIVER_SECRET
+	const agentSecret = usable.AGENT_SECRET
 	// The Cloudflare ports are getters: each client is built on first use (edge-apis.ts).
 	return withEdgeApis<Omit<Deps, keyof CloudflareEdgeApis>>(
 		{
@@ -82,11 +90,12 @@ export function buildDeps(env: Env): Deps {
 			},
 			repositoryName: isSet(env.GITHUB_REPOSITORY) ? env.GITHUB_REPOSITORY : undefined,
 			webhookSecrets: {
-				github: [env.GITHUB_WEBHOOK_SECRET, env.GITHUB_WEBHOOK_SECRET_PREVIOUS].filter(isSet),
-				flux: [env.FLUX_WEBHOOK_SECRET, env.FLUX_WEBHOOK_SECRET_PREVIOUS].filter(isSet),
+				github: secrets('GITHUB_WEBHOOK_SECRET', 'GITHUB_WEBHOOK_SECRET_PREVIOUS'),
+				flux: secrets('FLUX_WEBHOOK_SECRET', 'FLUX_WEBHOOK_SECRET_PREVIOUS'),
+				fluxBearer: secrets('FLUX_WEBHOOK_TOKEN', 'FLUX_WEBHOOK_TOKEN_PREVIOUS'),
 			},
 			adminAuth: {
-				adminToken: isSet(env.ADMIN_TOKEN) ? env.ADMIN_TOKEN : undefined,
+				adminTokens: secrets('ADMIN_TOKEN', 'ADMIN_TOKEN_PREVIOUS'),
 				access:
 					isSet(env.ACCESS_TEAM_DOMAIN) && isSet(env.ACCESS_AUD)
 						? { teamDomain: env.ACCESS_TEAM_DOMAIN, audience: env.ACCESS_AUD }
@@ -117,8 +126,8 @@ export function buildDeps(env: Env): Deps {
 			pinnedOwner: setOrUndefined(env.TIDEGATE_OWNER),
 			convergence: connectorWait(env.CONNECTOR_WAIT_SECONDS),
 			fluxReceiver:
-				isSet(env.FLUX_RECEIVER_URL) && isSet(env.FLUX_RECEIVER_SECRET)
-					? fluxReceiver({ url: env.FLUX_RECEIVER_URL, secret: env.FLUX_RECEIVER_SECRET, calls })
+				isSet(env.FLUX_RECEIVER_URL) && receiverSecret
+					? fluxReceiver({ url: env.FLUX_RECEIVER_URL, secret: receiverSecret, calls })
 					: undefined,
 			receiverNotifications: d1ReceiverNotifications(env.DB),
 			fluxLedger: d1FluxLedger(env.DB),
@@ -126,11 +135,14 @@ export function buildDeps(env: Env): Deps {
 			alerts: isSet(env.ALERT_WEBHOOK_URL)
 				? webhookAlerts({ url: env.ALERT_WEBHOOK_URL, calls })
 				: undefined,
-			agentSecret: isSet(env.AGENT_SECRET) ? env.AGENT_SECRET : undefined,
+			agentSecret,
 			agent:
-				isSet(env.AGENT_URL) && isSet(env.AGENT_SECRET)
-					? httpAgentClient({ url: env.AGENT_URL, secret: env.AGENT_SECRET, calls })
+				isSet(env.AGENT_URL) && agentSecret
+					? httpAgentClient({ url: env.AGENT_URL, secret: agentSecret, calls })
 					: undefined,
+			rateLimiter: env.INTAKE_LIMITER
+				? { allow: async (key) => (await env.INTAKE_LIMITER.limit({ key })).success }
+				: undefined,
 			edgeProbe: socketsEdgeProber(),
 			egress: d1EgressStore(env.DB),
 		},

@@ -62,17 +62,22 @@ export interface LocalSecrets {
 	githubToken: string
 }
 
-const token = (prefix: string) => `${prefix}-${randomBytes(18).toString('base64url')}`
+// 24 random bytes: 32 characters, the Worker's minimum for shared secrets (src/app/config.ts).
+const token = (prefix: string) => `${prefix}-${randomBytes(24).toString('base64url')}`
 
 /**
  * Reads the local secrets, generating them on first run. A state directory from before a secret
- * existed gets the missing one generated and saved; the others are kept.
+ * existed gets the missing one generated and saved, and so does one shorter than the Worker's
+ * minimum of 32 characters (older versions made shorter ones); the others are kept.
  */
 export function localSecrets(): LocalSecrets {
 	const file = join(STATE_DIR, 'secrets.json')
-	const saved = existsSync(file)
+	const stored = existsSync(file)
 		? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>)
 		: {}
+	const saved = Object.fromEntries(
+		Object.entries(stored).filter(([, value]) => typeof value === 'string' && value.length >= 32),
+	) as Partial<LocalSecrets>
 	const secrets: LocalSecrets = {
 		adminToken: saved.adminToken ?? token('admin'),
 		githubWebhookSecret: saved.githubWebhookSecret ?? token('ghwh'),

@@ -1,15 +1,22 @@
 /** A fetch that records every outside call (method, path, status, time) on the invocation's call log. */
 import type { ApiCall, ApiCallLog } from '../domain/ports.ts'
 
-/** Wraps `inner` so each call lands in `calls`; paths only, never query strings or headers (tokens). */
+/**
+ * Wraps `inner` so each call lands in `calls`; paths only, never query strings or headers (tokens).
+ * `secretPath`: the URL itself is the credential (a Slack incoming webhook's `/services/T…/B…/…`,
+ * a Flux Receiver's `/hook/<digest>`), so only its first segment is recorded.
+ */
 export function recordingFetch(
 	api: ApiCall['api'],
 	calls: ApiCallLog,
 	inner: typeof fetch,
+	options: { secretPath?: boolean } = {},
 ): typeof fetch {
 	return async (input, init) => {
 		const request = new Request(input, init)
-		const path = new URL(request.url).pathname
+		const path = options.secretPath
+			? redactedPath(new URL(request.url).pathname)
+			: new URL(request.url).pathname
 		const started = Date.now()
 		try {
 			const response = await inner(request)
@@ -26,6 +33,12 @@ export function recordingFetch(
 			throw e
 		}
 	}
+}
+
+/** `/services/T0/B0/xyz` → `/services/…`: enough to tell calls apart, nothing to replay them with. */
+function redactedPath(path: string): string {
+	const first = path.split('/')[1]
+	return first ? `/${first}/…` : '/…'
 }
 
 /** An in-memory call log for one invocation. */

@@ -120,6 +120,22 @@ export const CONFIG = {
 		optional: true,
 		neededFor: 'rotating the Flux webhook secret',
 	},
+	FLUX_WEBHOOK_TOKEN: {
+		secret: true,
+		optional: true,
+		neededFor:
+			'accepting Flux events from a `generic` Provider (Authorization: Bearer), a separate value from FLUX_WEBHOOK_SECRET',
+	},
+	FLUX_WEBHOOK_TOKEN_PREVIOUS: {
+		secret: true,
+		optional: true,
+		neededFor: 'rotating the Flux bearer token',
+	},
+	ADMIN_TOKEN_PREVIOUS: {
+		secret: true,
+		optional: true,
+		neededFor: 'rotating the admin token',
+	},
 } as const
 
 /** A configuration name from DESIGN.md. */
@@ -128,22 +144,98 @@ export type ConfigName = keyof typeof CONFIG
 /** Configuration values as read from the environment; empty strings count as unset. */
 export type ConfigValues = Partial<Record<ConfigName, string>>
 
-/** A required name that is unset, in words an operator can act on. */
+/**
+ * Secrets tidegate shares with a sender or receiver it authenticates, which an operator generates:
+ * one shorter than this is refused (treated as unset, and reported), because a short shared
+ * secret can be guessed offline from one signed request. `openssl rand -hex 32` gives 64.
+ */
+export const MIN_SECRET_LENGTH = 32
+
+const LENGTH_CHECKED: ReadonlySet<ConfigName> = new Set<ConfigName>([
+	'GITHUB_WEBHOOK_SECRET',
+	'GITHUB_WEBHOOK_SECRET_PREVIOUS',
+	'FLUX_WEBHOOK_SECRET',
+	'FLUX_WEBHOOK_SECRET_PREVIOUS',
+	'FLUX_WEBHOOK_TOKEN',
+	'FLUX_WEBHOOK_TOKEN_PREVIOUS',
+	'FLUX_RECEIVER_SECRET',
+	'AGENT_SECRET',
+	'ADMIN_TOKEN',
+	'ADMIN_TOKEN_PREVIOUS',
+])
+
+/** Configuration that keeps a capability off, in words an operator can act on. */
 export interface MissingConfig {
 	name: ConfigName
 	kind: 'secret' | 'var'
 	neededFor: string
+	/** Why it does not count: unset, or set but refused (never the value). */
+	problem: 'unset' | 'too short' | 'same as FLUX_WEBHOOK_SECRET'
 }
 
-/** Lists the required configuration that is unset. Never looks at what a value is beyond "present". */
+/** The bearer tokens of Flux's `generic` provider travel in a header, so never the HMAC key. */
+const FLUX_BEARER: readonly ConfigName[] = ['FLUX_WEBHOOK_TOKEN', 'FLUX_WEBHOOK_TOKEN_PREVIOUS']
+const FLUX_HMAC: readonly ConfigName[] = ['FLUX_WEBHOOK_SECRET', 'FLUX_WEBHOOK_SECRET_PREVIOUS']
+
+/**
+ * The values tidegate may use: blank ones dropped, a length-checked secret shorter than
+ * `MIN_SECRET_LENGTH` dropped, and a Flux bearer token equal to a Flux HMAC key dropped.
+ */
+export function usableConfig(values: ConfigValues): ConfigValues {
+	const usable: ConfigValues = {}
+	for (const name of Object.keys(CONFIG) as ConfigName[]) {
+		const value = values[name]
+		if (isSet(value) && !(LENGTH_CHECKED.has(name) && value.length < MIN_SECRET_LENGTH)) {
+			usable[name] = value
+		}
+	}
+	for (const name of FLUX_BEARER) {
+		if (FLUX_HMAC.some((key) => usable[key] !== undefined && usable[key] === usable[name])) {
+			delete usable[name]
+		}
+	}
+	return usable
+}
+
+/**
+ * Lists required configuration that is unset, and every setting that is set but refused (a short
+ * secret, optional ones included; a bearer token reusing the HMAC key). Never returns a value.
+ */
 export function findMissingConfig(values: ConfigValues): MissingConfig[] {
-	return (Object.keys(CONFIG) as ConfigName[])
-		.filter((name) => !CONFIG[name].optional && !isSet(values[name]))
-		.map((name) => ({
-			name,
-			kind: CONFIG[name].secret ? 'secret' : 'var',
-			neededFor: CONFIG[name].neededFor,
-		}))
+	const usable = usableConfig(values)
+	const missing: MissingConfig[] = []
+	for (const name of Object.keys(CONFIG) as ConfigName[]) {
+		const problem: MissingConfig['problem'] | undefined = !isSet(values[name])
+			? CONFIG[name].optional
+				? undefined
+				: 'unset'
+			: usable[name] !== undefined
+				? undefined
+				: FLUX_BEARER.includes(name) && (values[name] as string).length >= MIN_SECRET_LENGTH
+					? 'same as FLUX_WEBHOOK_SECRET'
+					: 'too short'
+		if (problem) {
+			missing.push({
+				name,
+				kind: CONFIG[name].secret ? 'secret' : 'var',
+				neededFor: CONFIG[name].neededFor,
+				problem,
+			})
+		}
+	}
+	return missing
+}
+
+/** One line for /healthz, the dashboard and /api/status, naming the setting, never its value. */
+export function describeMissing(m: MissingConfig): string {
+	switch (m.problem) {
+		case 'unset':
+			return `${m.name} is not set; needed for ${m.neededFor}`
+		case 'too short':
+			return `${m.name} is shorter than ${MIN_SECRET_LENGTH} characters and is refused (make one with openssl rand -hex 32); until then this is off: ${m.neededFor}`
+		case 'same as FLUX_WEBHOOK_SECRET':
+			return `${m.name} is the same value as the Flux HMAC key and is refused: a bearer token travels in a header, the HMAC key must not; Flux bearer mode is off until it differs`
+	}
 }
 
 /** An optional feature that is off because of its configuration. */

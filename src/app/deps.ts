@@ -33,6 +33,7 @@ import type {
 	DeadLetterQueue,
 	DeadLetterStore,
 	JobQueue,
+	RateLimiter,
 	RetentionStore,
 	SettingsStore,
 } from '../domain/ports.ts'
@@ -55,13 +56,19 @@ export interface Deps {
 	source: { branch: string; path: string }
 	/** `owner/name` of the tracked repository, when configured. */
 	repositoryName: string | undefined
-	/** Webhook secrets, current first, then the previous one during a rotation. Empty: refuse all. */
-	webhookSecrets: { github: string[]; flux: string[] }
-	/** Admin credentials: the token, and Cloudflare Access when configured. */
+	/**
+	 * Webhook secrets, current first, then the previous one during a rotation. Empty: refuse all.
+	 * `fluxBearer` holds the tokens of Flux's `generic` provider, never the HMAC keys: empty means
+	 * bearer mode is off.
+	 */
+	webhookSecrets: { github: string[]; flux: string[]; fluxBearer: string[] }
+	/** Admin credentials: the tokens (current, previous), and Cloudflare Access when configured. */
 	adminAuth: {
-		adminToken: string | undefined
+		adminTokens: string[]
 		access: { teamDomain: string; audience: string } | undefined
 	}
+	/** Caps the requests one client address may send; absent: nothing is counted. */
+	rateLimiter: RateLimiter | undefined
 	/** The dashboard's base URL for links, when configured. */
 	publicUrl: string | undefined
 	calls: ApiCallLog

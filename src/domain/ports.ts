@@ -29,6 +29,14 @@ export interface DeadLetter {
 export interface DeadLetterStore {
 	record(letter: DeadLetter): Promise<void>
 	count(): Promise<number>
+	/** How many dead letters of one kind (e.g. `alert`) there are, and the newest one's reason. */
+	ofKind(kind: string): Promise<DeadLetterSummary>
+}
+
+/** Dead letters of one kind, for the dashboard and `GET /api/status`. */
+export interface DeadLetterSummary {
+	count: number
+	newest: { reason: string; receivedAt: number } | undefined
 }
 
 /** Sends a message straight to the dead-letter queue (for messages that can never succeed). */
@@ -138,4 +146,10 @@ export interface Alert {
 /** Where alerts go. Sending is best effort: a failure is reported, never fatal. */
 export interface AlertSink {
 	send(alert: Alert): Promise<Result<void, ApiFailure>>
+}
+
+/** A request budget per key over a short window (the Workers rate-limiting binding). */
+export interface RateLimiter {
+	/** Counts one request for `key`; false once the key is over its budget for this window. */
+	allow(key: string): Promise<boolean>
 }

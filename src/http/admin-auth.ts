@@ -2,27 +2,36 @@
  * @module Admin authentication for `/` and `/api/*`.
  *
  * Accepted: `Authorization: Bearer <ADMIN_TOKEN>` (scripts, CI); `Authorization: Basic` with the
- * token as password (a browser's own sign-in prompt); a Cloudflare Access JWT in
- * `Cf-Access-Jwt-Assertion`, verified against the team's JWKS, when ACCESS_TEAM_DOMAIN and
- * ACCESS_AUD are set. Basic and Access credentials travel with every browser request like a
- * cookie, so with them a state-changing POST must also be same-origin JSON (which a cross-site
- * form or a fetch without a CORS preflight cannot send): CSRF-safe without a CSRF token.
+ * token as password (a browser's own sign-in prompt); during a rotation `ADMIN_TOKEN_PREVIOUS` in
+ * either place; a Cloudflare Access JWT in `Cf-Access-Jwt-Assertion`, verified against the team's
+ * JWKS (RS256 only, the issuer and audience checked), when ACCESS_TEAM_DOMAIN and ACCESS_AUD are
+ * set. Basic and Access credentials travel with every browser request like a cookie, so with them
+ * a state-changing POST must also be same-origin JSON (which a cross-site form or a fetch without a
+ * CORS preflight cannot send): CSRF-safe without a CSRF token.
  */
 
 import type { MiddlewareHandler } from 'hono'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
+import { MIN_SECRET_LENGTH } from '../app/config.ts'
 import { matchesAnySecret } from '../lib/secrets.ts'
 import type { AppEnv } from './app.ts'
-import { AppError } from './errors.ts'
+import { AppError, errorResponse } from './errors.ts'
 
 /** Who is calling, for logs and audit; never the credential itself. */
 export type Principal = { kind: 'token' } | { kind: 'access'; email: string | undefined }
 
 /** What admin auth needs from configuration. */
 export interface AdminAuthConfig {
-	adminToken: string | undefined
+	/** The current token and, during a rotation, the previous one; empty: tokens are off. */
+	adminTokens: string[]
 	access: { teamDomain: string; audience: string } | undefined
 }
+
+/**
+ * Cloudflare Access signs with RS256. Pinned, so a token can never pick its own algorithm (a key
+ * published without `alg` would otherwise also verify PS256, and `none`/HS256 tricks have no door).
+ */
+const ACCESS_ALGORITHMS = ['RS256']
 
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>()
 
@@ -30,24 +39,23 @@ const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>()
 export function requireAdmin(): MiddlewareHandler<AppEnv> {
 	return async (c, next) => {
 		const config = c.var.deps.adminAuth
-		if (!config.adminToken && !config.access) {
+		const tokens = config.adminTokens
+		if (tokens.length === 0 && !config.access) {
 			throw new AppError(
 				'unavailable',
-				'admin access is not configured: set ADMIN_TOKEN (or Cloudflare Access)',
+				`admin access is not configured: set ADMIN_TOKEN (at least ${MIN_SECRET_LENGTH} characters) or Cloudflare Access`,
 			)
 		}
 		const request = c.req.raw
 		const authorization = request.headers.get('authorization') ?? ''
 		let principal: Principal | undefined
 		let ambient = false
-		if (config.adminToken && authorization.startsWith('Bearer ')) {
-			principal = (await matchesAnySecret(authorization.slice(7), [config.adminToken]))
+		if (tokens.length > 0 && authorization.startsWith('Bearer ')) {
+			principal = (await matchesAnySecret(authorization.slice(7), tokens))
 				? { kind: 'token' }
 				: undefined
-		} else if (config.adminToken && authorization.startsWith('Basic ')) {
-			principal = (await matchesAnySecret(basicPassword(authorization.slice(6)), [
-				config.adminToken,
-			]))
+		} else if (tokens.length > 0 && authorization.startsWith('Basic ')) {
+			principal = (await matchesAnySecret(basicPassword(authorization.slice(6)), tokens))
 				? { kind: 'token' }
 				: undefined
 			ambient = true
@@ -59,7 +67,7 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
 			ambient = true
 		}
 		if (!principal) {
-			return signInRequired(request, config)
+			return signInRequired(request, config, c.get('requestId'))
 		}
 		if (ambient && !['GET', 'HEAD'].includes(request.method)) {
 			requireSameOriginJson(request)
@@ -89,7 +97,11 @@ async function verifyAccess(
 		jwksCache.set(issuer, jwks)
 	}
 	try {
-		const { payload } = await jwtVerify(token, jwks, { issuer, audience: access.audience })
+		const { payload } = await jwtVerify(token, jwks, {
+			issuer,
+			audience: access.audience,
+			algorithms: ACCESS_ALGORITHMS,
+		})
 		return { kind: 'access', email: typeof payload.email === 'string' ? payload.email : undefined }
 	} catch {
 		return undefined
@@ -114,15 +126,13 @@ function requireSameOriginJson(request: Request): void {
 }
 
 /** A browser gets its sign-in prompt and a page that says what to do; an API client gets JSON. */
-function signInRequired(request: Request, config: AdminAuthConfig): Response {
+function signInRequired(request: Request, config: AdminAuthConfig, requestId: string): Response {
 	const wantsHtml = (request.headers.get('accept') ?? '').includes('text/html')
-	const headers = new Headers({
-		'www-authenticate': config.adminToken ? 'Basic realm="tidegate", charset="UTF-8"' : 'Bearer',
-	})
+	const challenge =
+		config.adminTokens.length > 0 ? 'Basic realm="tidegate", charset="UTF-8"' : 'Bearer'
 	if (wantsHtml) {
-		headers.set('content-type', 'text/html; charset=utf-8')
 		const how = [
-			config.adminToken
+			config.adminTokens.length > 0
 				? '<li>Sign in with any user name and the <code>ADMIN_TOKEN</code> as the password.</li>'
 				: '',
 			config.access
@@ -132,18 +142,16 @@ function signInRequired(request: Request, config: AdminAuthConfig): Response {
 		].join('')
 		return new Response(
 			`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in · tidegate</title></head><body><main><h1>Sign in to tidegate</h1><ul>${how}</ul></main></body></html>`,
-			{ status: 401, headers },
+			{
+				status: 401,
+				headers: { 'www-authenticate': challenge, 'content-type': 'text/html; charset=utf-8' },
+			},
 		)
 	}
-	headers.set('content-type', 'application/json')
-	return new Response(
-		JSON.stringify({
-			error: {
-				code: 'unauthorized',
-				message:
-					'admin credentials required: Authorization: Bearer <ADMIN_TOKEN>, or a Cloudflare Access JWT',
-			},
-		}),
-		{ status: 401, headers },
+	return errorResponse(
+		'unauthorized',
+		'admin credentials required: Authorization: Bearer <ADMIN_TOKEN>, or a Cloudflare Access JWT',
+		requestId,
+		{ headers: { 'www-authenticate': challenge } },
 	)
 }

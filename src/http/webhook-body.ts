@@ -1,8 +1,14 @@
 /**
  * @module The first steps every webhook route takes, in this order: size cap (413 before any
- * parsing), content type (415), then the raw bytes — which the signature is checked over.
+ * parsing), content type (415), then the raw bytes within a deadline (408) — which the signature
+ * is checked over.
  */
-import { isJsonContentType, readBodyCapped, WEBHOOK_BODY_LIMIT } from '../webhooks/read-body.ts'
+import {
+	isJsonContentType,
+	parseJsonBytes,
+	readBodyCapped,
+	WEBHOOK_BODY_LIMIT,
+} from '../webhooks/read-body.ts'
 import { AppError } from './errors.ts'
 
 /** Returns the raw body of a JSON webhook, or throws the AppError to answer with. */
@@ -22,21 +28,26 @@ export async function rawJsonBody(
 	}
 	const body = await readBodyCapped(request, limit)
 	if (!body.ok) {
-		throw body.error.kind === 'too_large'
-			? new AppError('payload_too_large', `the body is larger than ${limit} bytes`)
-			: new AppError('bad_request', `the body could not be read: ${body.error.message}`)
+		switch (body.error.kind) {
+			case 'too_large':
+				throw new AppError('payload_too_large', `the body is larger than ${limit} bytes`)
+			case 'too_slow':
+				throw new AppError(
+					'request_timeout',
+					`the body took longer than ${body.error.timeoutMs / 1000} s to arrive`,
+				)
+			case 'unreadable':
+				throw new AppError('bad_request', `the body could not be read: ${body.error.message}`)
+		}
 	}
 	return body.value
 }
 
 /** Parses verified bytes as JSON; invalid JSON is the sender's fault (400). */
 export function parseJson(body: Uint8Array): unknown {
-	try {
-		return JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body))
-	} catch (e) {
-		throw new AppError(
-			'bad_request',
-			`the body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
-		)
+	const json = parseJsonBytes(body)
+	if (!json.ok) {
+		throw new AppError('bad_request', json.error)
 	}
+	return json.value
 }

@@ -23,7 +23,7 @@ export function declaresMoreThan(contentLength: string | null | undefined, limit
 
 /**
  * Reads `body` whole, at most `limit` bytes. `contentLength` is the declared length, if any;
- * `signal` stops the read between chunks (its reason becomes the failure's `cause`).
+ * `signal` stops the read, also while a chunk is awaited (its reason becomes the failure's `cause`).
  */
 export async function readCapped(
 	body: ReadableStream<Uint8Array> | null,
@@ -40,12 +40,16 @@ export async function readCapped(
 	const reader = body.getReader()
 	const chunks: Uint8Array[] = []
 	let size = 0
+	// A read that never completes (a sender that stalls) must not outlast the signal either.
+	const stopped = options.signal ? abortion(options.signal) : undefined
 	try {
 		for (;;) {
 			if (options.signal?.aborted) {
 				throw options.signal.reason
 			}
-			const { done, value } = await reader.read()
+			const { done, value } = await (stopped
+				? Promise.race([reader.read(), stopped])
+				: reader.read())
 			if (done) {
 				break
 			}
@@ -71,4 +75,17 @@ export async function readCapped(
 		offset += chunk.byteLength
 	}
 	return ok(bytes)
+}
+
+/** A promise that rejects with the signal's reason when it aborts (never otherwise). */
+function abortion(signal: AbortSignal): Promise<never> {
+	const { promise, reject } = Promise.withResolvers<never>()
+	if (signal.aborted) {
+		reject(signal.reason)
+	} else {
+		signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+	}
+	// Raced against each read; a rejection after the last read is nobody's to handle.
+	promise.catch(() => {})
+	return promise
 }

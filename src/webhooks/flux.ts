@@ -1,38 +1,95 @@
 /**
- * @module Flux notification-controller deliveries (API-CONTRACTS §3): the `generic-hmac`
- * `X-Signature` check over the raw bytes, the `generic` provider's bearer header, and a tolerant
- * schema of the event body (unknown fields allowed; the raw body is what gets stored).
+ * @module Flux notification-controller deliveries: authentication over the raw bytes — the
+ * `generic-hmac` `X-Signature` (keyed with FLUX_WEBHOOK_SECRET) or, only when FLUX_WEBHOOK_TOKEN is
+ * set, the `generic` provider's `Authorization: Bearer` (never the HMAC key: a bearer token travels
+ * in a header, where proxies and logs see it) — then JSON and a tolerant schema of the body (unknown
+ * fields allowed; the raw body is what gets stored). `verifyFluxDelivery` is the one entry point.
  */
 import { z } from 'zod'
 import type { FluxEventInput } from '../domain/flux/event.ts'
+import { err, ok, type Result } from '../lib/result.ts'
 import { matchesAnySecret, parseHex256, sha256Hex, verifyHmacSha256 } from '../lib/secrets.ts'
+import { parseJsonBytes } from './read-body.ts'
+
+/** What a delivery may be authenticated with; each list is current first, then previous. */
+export interface FluxCredentials {
+	/** FLUX_WEBHOOK_SECRET(_PREVIOUS): the `generic-hmac` key. */
+	hmacKeys: readonly string[]
+	/** FLUX_WEBHOOK_TOKEN(_PREVIOUS): the `generic` bearer token; empty means bearer mode is off. */
+	bearerTokens: readonly string[]
+}
 
 /** The outcome of authenticating a Flux delivery. */
 export type FluxAuthCheck =
 	| { result: 'valid'; mode: 'generic-hmac' | 'generic' }
-	| { result: 'missing' | 'malformed' | 'mismatch' }
+	| { result: 'missing' | 'malformed' | 'mismatch' | 'bearer_off' }
 	| { result: 'unsupported_algorithm'; algorithm: string }
 
+/** An authenticated, parsed delivery: the one value the route hands to the use case. */
+export interface VerifiedFluxEvent {
+	event: FluxEventInput
+	/** SHA-256 (hex) of the raw body: the idempotency key (Flux retries and sends no id). */
+	bodyHash: string
+	/** The body as received, stored so nothing Flux sent is lost to the schema. */
+	rawBody: string
+	mode: 'generic-hmac' | 'generic'
+}
+
+/** Why a delivery was refused, with the words the sender sees. */
+export interface FluxRefusal {
+	code: 'unauthorized' | 'bad_request'
+	message: string
+}
+
+/** Authenticates, parses and fingerprints one delivery. */
+export async function verifyFluxDelivery(
+	headers: { signature: string | null; authorization: string | null },
+	body: Uint8Array,
+	credentials: FluxCredentials,
+): Promise<Result<VerifiedFluxEvent, FluxRefusal>> {
+	const auth = await verifyFluxAuth(headers, body, credentials)
+	if (auth.result !== 'valid') {
+		return err({ code: 'unauthorized', message: authMessage(auth) })
+	}
+	const json = parseJsonBytes(body)
+	if (!json.ok) {
+		return err({ code: 'bad_request', message: json.error })
+	}
+	const parsed = parseFluxEvent(json.value)
+	if (!parsed.ok) {
+		return err({ code: 'bad_request', message: parsed.message })
+	}
+	return ok({
+		event: parsed.value,
+		bodyHash: await sha256Hex(body),
+		rawBody: new TextDecoder().decode(body),
+		mode: auth.mode,
+	})
+}
+
 /**
- * Authenticates a delivery against every configured secret (current, then previous). An
+ * Authenticates a delivery against every configured credential (current, then previous). An
  * `X-Signature` decides when present (generic-hmac; it is set after custom headers, so it is what
- * Flux meant); otherwise `Authorization: Bearer <secret>` (generic provider with a headers Secret).
+ * Flux meant); otherwise `Authorization: Bearer <token>`, compared with the bearer tokens only.
  * Only sha256 is accepted: it is Flux's default, and accepting weaker ones invites downgrades.
  */
 export async function verifyFluxAuth(
 	headers: { signature: string | null; authorization: string | null },
 	body: Uint8Array,
-	secrets: readonly string[],
+	credentials: FluxCredentials,
 ): Promise<FluxAuthCheck> {
 	if (headers.signature !== null && headers.signature !== '') {
-		return verifySignature(headers.signature, body, secrets)
+		return verifySignature(headers.signature, body, credentials.hmacKeys)
 	}
 	if (headers.authorization !== null && headers.authorization !== '') {
 		const bearer = /^Bearer ([^\s]+)$/i.exec(headers.authorization)
 		if (!bearer?.[1]) {
 			return { result: 'malformed' }
 		}
-		return (await matchesAnySecret(bearer[1], secrets))
+		if (credentials.bearerTokens.length === 0) {
+			return { result: 'bearer_off' }
+		}
+		return (await matchesAnySecret(bearer[1], credentials.bearerTokens))
 			? { result: 'valid', mode: 'generic' }
 			: { result: 'mismatch' }
 	}
@@ -62,9 +119,19 @@ async function verifySignature(
 		: { result: 'mismatch' }
 }
 
-/** SHA-256 (hex) of the raw body: the idempotency key of an event. */
-export async function bodyDigest(body: Uint8Array): Promise<string> {
-	return sha256Hex(body)
+function authMessage(check: Exclude<FluxAuthCheck, { result: 'valid' }>): string {
+	switch (check.result) {
+		case 'missing':
+			return 'missing X-Signature (Provider type generic-hmac) or Authorization: Bearer (type generic with a headers Secret)'
+		case 'malformed':
+			return 'malformed credentials: expected X-Signature: sha256=<64 lowercase hex digits> or Authorization: Bearer <token>'
+		case 'mismatch':
+			return 'the signature or token does not match (X-Signature is keyed with FLUX_WEBHOOK_SECRET, a bearer token must equal FLUX_WEBHOOK_TOKEN; or the body was altered)'
+		case 'bearer_off':
+			return 'bearer tokens are not accepted: set FLUX_WEBHOOK_TOKEN (a value other than FLUX_WEBHOOK_SECRET) to enable the generic provider, or use generic-hmac'
+		case 'unsupported_algorithm':
+			return `X-Signature uses ${check.algorithm}; tidegate accepts only sha256=<hex>, the Flux generic-hmac default`
+	}
 }
 
 const timestamp = z

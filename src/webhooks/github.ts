@@ -82,6 +82,3 @@ export const pingPayloadSchema = z.looseObject({
 	hook_id: z.number().int().optional(),
 	repository: z.looseObject({ full_name: z.string() }).optional(),
 })
-
-/** The all-zero sha GitHub sends for a ref that is created (`before`) or deleted (`after`). */
-export const NULL_SHA = '0'.repeat(40)

@@ -10,15 +10,21 @@ import { env, exports } from 'cloudflare:workers'
 import { beforeEach, describe, expect, it } from 'vitest'
 import worker from '../../workers/index.ts'
 import { fluxDelivery, fluxEvent, sendFlux } from '../integration/support/flux.ts'
-import { githubDelivery, pushPayload } from '../integration/support/github.ts'
+import { githubDelivery, pushPayload, streamedDelivery } from '../integration/support/github.ts'
 import { useEdge } from '../integration/support/network.ts'
 import {
 	allRuns,
 	capture,
 	capturedEnv,
+	changedYaml,
+	commit,
+	desiredYaml,
 	expectAccounted,
+	expectLiveIs,
 	play,
 	resetWorld,
+	runRow,
+	sendPush,
 } from './support/world.ts'
 
 const edge = useEdge()
@@ -124,12 +130,16 @@ describe('GitHub intake: forged and malformed signatures', () => {
 
 	it('the previous secret is accepted during rotation; a third one is not', async () => {
 		const old = await send(
-			await githubDelivery(pushPayload(), { secret: 'test-github-webhook-secret-old' }),
+			await githubDelivery(pushPayload(), {
+				secret: 'test-github-webhook-secret-old-0123456789abcdef',
+			}),
 		)
 		expect(old.status).toBe(202)
 		await expectAcceptedAndAccounted(old)
 		const { status } = await send(
-			await githubDelivery(pushPayload(), { secret: 'test-github-webhook-secret-older' }),
+			await githubDelivery(pushPayload(), {
+				secret: 'test-github-webhook-secret-older-0123456789abcdef',
+			}),
 		)
 		expect(status).toBe(401)
 	})
@@ -219,20 +229,47 @@ describe('GitHub intake: requests that are not deliveries', () => {
 				controller.enqueue(chunk)
 			},
 		})
-		const signed = await githubDelivery('{}')
-		const headers = new Headers(signed.headers)
-		headers.delete('content-length')
-		await expectRefused(
-			new Request(signed.url, {
-				method: 'POST',
-				headers,
-				body: stream,
-				duplex: 'half',
-			} as RequestInit),
-			413,
-		)
+		await expectRefused(await streamedDelivery(stream), 413)
 		expect(pulled).toBeLessThan(100)
 	})
+
+	it('a body that trickles in (slow drip) → 408 at the 5 s read deadline, the stream dropped, no trace', async () => {
+		const body = pushPayload()
+		let sent = 0
+		let cancelled = false
+		const stream = new ReadableStream<Uint8Array>({
+			async pull(controller) {
+				// One byte every 100 ms: the whole push would take minutes.
+				await new Promise((resolve) => setTimeout(resolve, 100))
+				controller.enqueue(new TextEncoder().encode(body.charAt(sent++)))
+			},
+			cancel() {
+				cancelled = true
+			},
+		})
+		const result = await expectRefused(await streamedDelivery(stream, body), 408)
+		expect(JSON.parse(result.body)).toMatchObject({
+			error: { code: 'request_timeout', message: 'the body took longer than 5 s to arrive' },
+		})
+		expect(cancelled).toBe(true)
+		expect(sent).toBeLessThan(body.length)
+	}, 15_000)
+
+	it('a body that stops arriving (a stalled sender) → 408 at the same deadline, the stream dropped', async () => {
+		let cancelled = false
+		const stream = new ReadableStream<Uint8Array>({
+			start(controller) {
+				controller.enqueue(new TextEncoder().encode('{"ref":'))
+			},
+			// Never another byte, never the end.
+			pull: () => new Promise(() => {}),
+			cancel() {
+				cancelled = true
+			},
+		})
+		await expectRefused(await streamedDelivery(stream), 408)
+		expect(cancelled).toBe(true)
+	}, 15_000)
 
 	it('a declared Content-Length over the cap → 413', async () => {
 		const signed = await githubDelivery(pushPayload())
@@ -382,5 +419,137 @@ describe('Flux intake: forged, repeated and odd events', () => {
 		}
 		expect(await allRuns()).toEqual([])
 		expect(edge.cloudflare.requests).toEqual([])
+	})
+})
+
+describe('Floods: requests over an address budget are refused before any work', () => {
+	// wrangler.toml: [[ratelimits]] INTAKE_LIMITER, 100 per 10-second window per address and door.
+	const LIMIT = 100
+	const WINDOW_MS = 10_000
+
+	/** Starts in a fresh window when little of the current one is left, so a flood fits in one. */
+	async function freshWindow(): Promise<void> {
+		const left = WINDOW_MS - (Date.now() % WINDOW_MS)
+		if (left < 4_000) {
+			await new Promise((resolve) => setTimeout(resolve, left + 50))
+		}
+	}
+
+	const from = async (address: string, request: Promise<Request> | Request) => {
+		const r = await request
+		const headers = new Headers(r.headers)
+		headers.set('cf-connecting-ip', address)
+		return new Request(r.url, { method: r.method, headers, body: r.body })
+	}
+
+	it('answers 429 with Retry-After once an address spent its budget; even a valid push from it then leaves no trace, while other addresses and /healthz are served', async () => {
+		await freshWindow()
+		const flooder = '203.0.113.9'
+		const statuses: number[] = []
+		for (let i = 0; i < LIMIT + 1; i++) {
+			const forged = githubDelivery(pushPayload(), { secret: 'not-the-secret-0123456789abcdef0' })
+			statuses.push((await send(await from(flooder, forged))).status)
+		}
+		expect(statuses.slice(0, LIMIT).every((s) => s === 401)).toBe(true)
+		expect(statuses[LIMIT]).toBe(429)
+		const limited = await exports.default.fetch(await from(flooder, githubDelivery(pushPayload())))
+		expect(limited.status).toBe(429)
+		expect(limited.headers.get('retry-after')).toBe('10')
+		expect(await limited.json()).toMatchObject({ error: { code: 'rate_limited' } })
+		expect(await deliveryCount()).toBe(0)
+		// The admin door has its own budget; another address is served; /healthz is never counted.
+		const admin = await exports.default.fetch(
+			await from(flooder, new Request('https://tidegate.test/api/status')),
+		)
+		expect(admin.status).toBe(401)
+		const health = await exports.default.fetch(
+			await from(flooder, new Request('https://tidegate.test/healthz')),
+		)
+		expect(health.status).toBe(200)
+		const other = await send(await from('198.51.100.7', githubDelivery(pushPayload())))
+		expect(other.status).toBe(202)
+		await expectAcceptedAndAccounted(other)
+	})
+
+	it('does not count a loopback client (wrangler dev, npm start: never so behind Cloudflare)', async () => {
+		await freshWindow()
+		for (const address of ['127.0.0.1', '::1']) {
+			for (let i = 0; i < LIMIT + 1; i++) {
+				const res = await exports.default.fetch(
+					await from(address, new Request('https://tidegate.test/api/status')),
+				)
+				expect(res.status).toBe(401)
+			}
+		}
+	})
+
+	it('counts an IPv6 client by its /64', async () => {
+		await freshWindow()
+		for (let i = 0; i < LIMIT; i++) {
+			const res = await exports.default.fetch(
+				await from(
+					`2001:db8:7:8::${(i + 1).toString(16)}`,
+					new Request('https://tidegate.test/api/status'),
+				),
+			)
+			expect(res.status).toBe(401)
+		}
+		const sameNetwork = await exports.default.fetch(
+			await from('2001:db8:7:8:ffff::1', new Request('https://tidegate.test/api/status')),
+		)
+		expect(sameNetwork.status).toBe(429)
+		const nextNetwork = await exports.default.fetch(
+			await from('2001:db8:7:9::1', new Request('https://tidegate.test/api/status')),
+		)
+		expect(nextNetwork.status).toBe(401)
+	})
+})
+
+describe('Replays: a captured delivery sent again under a new X-GitHub-Delivery', () => {
+	/** Sends a push body under a delivery id and plays what it queued; returns the answer. */
+	async function deliverAndPlay(body: string, deliveryId = crypto.randomUUID()) {
+		const { queue, sent } = capture()
+		const answer = await sendPush({ body, deliveryId, onEnv: capturedEnv(queue) })
+		for (const message of sent.filter((m) => m.kind === 'reconcile')) {
+			await play(message)
+		}
+		return { ...answer, sent }
+	}
+
+	it('is a duplicate of the delivery that first carried the body: 200, nothing recorded or queued', async () => {
+		const body = pushPayload({ after: await commit(edge, desiredYaml()) })
+		const first = await deliverAndPlay(body)
+		expect(first.status).toBe(202)
+		const replay = await deliverAndPlay(body)
+		expect(replay.status).toBe(200)
+		expect(replay.json).toEqual({
+			deliveryId: replay.deliveryId,
+			duplicate: true,
+			status: 'queued',
+			replayOf: first.deliveryId,
+		})
+		expect(replay.sent).toEqual([])
+		expect(await deliveryCount()).toBe(1)
+		expect(await allRuns()).toHaveLength(1)
+	})
+
+	it('a replay that outlived the dedupe (its original pruned) still rolls nothing back: a push is only a hint', async () => {
+		const old = pushPayload({ after: await commit(edge, desiredYaml()) })
+		const first = await deliverAndPlay(old)
+		const head = await commit(edge, changedYaml())
+		await deliverAndPlay(pushPayload({ after: head }))
+		expectLiveIs(edge, changedYaml())
+		// Retention pruned the original delivery, so the old body is no longer known.
+		await env.DB.prepare('DELETE FROM github_deliveries WHERE delivery_id = ?')
+			.bind(first.deliveryId)
+			.run()
+		const writesBefore = edge.cloudflare.writes().length
+		const replay = await deliverAndPlay(old)
+		expect(replay.status).toBe(202)
+		const run = await runRow(replay.json.runId as number)
+		// The run reconciled the branch head, not the replayed commit: nothing changed.
+		expect(run).toMatchObject({ status: 'in_sync', commit_sha: head })
+		expect(edge.cloudflare.writes()).toHaveLength(writesBefore)
+		expectLiveIs(edge, changedYaml())
 	})
 })

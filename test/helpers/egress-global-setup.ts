@@ -28,7 +28,7 @@ import { serveEgressIpEcho } from './egress-ip-echo.ts'
 import type { EgressTestNetwork } from './egress-network.ts'
 
 /** The integration project's AGENT_SECRET (vitest.config.ts); agents need 16+ characters. */
-const SECRET = 'test-agent-secret'
+const SECRET = 'test-agent-secret-0123456789abcdef'
 
 const NODES = [
 	{ name: 'node-a', source: '127.0.0.2' },

@@ -9,7 +9,7 @@ import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
 import type { Deps } from '../../src/app/deps.ts'
 import type { AppEnv } from '../../src/http/app.ts'
-import { AppError, errorEnvelope } from '../../src/http/errors.ts'
+import { AppError, errorResponse } from '../../src/http/errors.ts'
 import { agentRoutes } from '../../src/http/routes/agent.ts'
 
 /** The parts of a Node server this file uses. */
@@ -37,10 +37,10 @@ export async function serveEgressIpEcho(options: { secret: string }): Promise<Eg
 			await next()
 		})
 		.route('/', agentRoutes)
-		.onError((e, c) =>
+		.onError((e) =>
 			e instanceof AppError
-				? c.json(errorEnvelope(e.code, e.message), e.status)
-				: c.json(errorEnvelope('internal', 'internal error'), 500),
+				? errorResponse(e.code, e.message, 'egress-ip-echo')
+				: errorResponse('internal', 'internal error', 'egress-ip-echo'),
 		)
 	let hits = 0
 	const { server, port } = await new Promise<{ server: NodeServer; port: number }>(

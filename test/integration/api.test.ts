@@ -2,18 +2,25 @@ import { env, exports } from 'cloudflare:workers'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { ERROR_CODES } from '../../src/http/errors.ts'
 import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../standins/cloudflare/seed.ts'
 import { useEdge } from './support/network.ts'
 
-const TOKEN = 'test-admin-token'
+const TOKEN = 'test-admin-token-0123456789abcdef'
 const bearer = { authorization: `Bearer ${TOKEN}` }
 const basic = { authorization: `Basic ${btoa(`admin:${TOKEN}`)}` }
 const ISSUER = 'https://oceanid.cloudflareaccess.test'
 
 // The team's Access signing key, published as a JWKS the way Access does.
 const access = await generateKeyPair('RS256')
+// The same RSA key pair usable for RSA-PSS, published without `alg` (some identity providers do):
+// only the pinned algorithm list keeps a PS256 token from verifying against it.
+const pss = await generateKeyPair('PS256')
 const jwks = {
-	keys: [{ ...(await exportJWK(access.publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' }],
+	keys: [
+		{ ...(await exportJWK(access.publicKey)), kid: 'test-key', alg: 'RS256', use: 'sig' },
+		{ ...(await exportJWK(pss.publicKey)), kid: 'no-alg', use: 'sig' },
+	],
 }
 const edge = useEdge({
 	handlers: [http.get(`${ISSUER}/cdn-cgi/access/certs`, () => HttpResponse.json(jwks))],
@@ -24,10 +31,17 @@ const api = (path: string, init: RequestInit = {}) =>
 const json = async <T>(res: Response) => (await res.json()) as T
 
 async function accessJwt(
-	overrides: { aud?: string; iss?: string; exp?: string | number; key?: CryptoKey } = {},
+	overrides: {
+		aud?: string
+		iss?: string
+		exp?: string | number
+		key?: CryptoKey
+		alg?: string
+		kid?: string
+	} = {},
 ) {
 	return new SignJWT({ email: 'marie@oceanid.example' })
-		.setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
+		.setProtectedHeader({ alg: overrides.alg ?? 'RS256', kid: overrides.kid ?? 'test-key' })
 		.setIssuer(overrides.iss ?? ISSUER)
 		.setAudience(overrides.aud ?? 'test-access-audience')
 		.setIssuedAt()
@@ -85,6 +99,17 @@ describe('admin authentication', () => {
 		expect((await api('/api/status', { headers: basic })).status).toBe(200)
 	})
 
+	it('accepts ADMIN_TOKEN_PREVIOUS during a rotation, in both places', async () => {
+		const previous = 'test-admin-token-old-0123456789abcdef'
+		const headers = [
+			{ authorization: `Bearer ${previous}` },
+			{ authorization: `Basic ${btoa(`admin:${previous}`)}` },
+		]
+		for (const h of headers) {
+			expect((await api('/api/status', { headers: h })).status).toBe(200)
+		}
+	})
+
 	it('accepts a valid Cloudflare Access JWT, checked against the team JWKS', async () => {
 		const res = await api('/api/status', {
 			headers: { 'cf-access-jwt-assertion': await accessJwt() },
@@ -101,6 +126,27 @@ describe('admin authentication', () => {
 			async () => accessJwt({ key: (await generateKeyPair('RS256')).privateKey }),
 		],
 		['garbage', async () => 'not.a.jwt'],
+		[
+			'another algorithm (PS256) on a published key without "alg": only RS256 is accepted',
+			() => accessJwt({ alg: 'PS256', kid: 'no-alg', key: pss.privateKey }),
+		],
+		[
+			'"alg": "none"',
+			async () => {
+				const [, body] = (await accessJwt()).split('.')
+				return `${btoa(JSON.stringify({ alg: 'none', kid: 'test-key' })).replace(/=+$/, '')}.${body}.`
+			},
+		],
+		[
+			'HS256 keyed with the public key (algorithm confusion)',
+			async () =>
+				new SignJWT({ email: 'mallory@evil.example' })
+					.setProtectedHeader({ alg: 'HS256', kid: 'test-key' })
+					.setIssuer(ISSUER)
+					.setAudience('test-access-audience')
+					.setExpirationTime('5m')
+					.sign(new TextEncoder().encode(JSON.stringify(jwks.keys[0]))),
+		],
 	] as const) {
 		it(`refuses an Access JWT with ${name}`, async () => {
 			const res = await api('/api/status', {
@@ -207,11 +253,22 @@ describe('reconcile control', () => {
 		expect(edge.cloudflare.writes()).toEqual([])
 	})
 
-	it('queues a real reconcile and answers 202 with the run to follow', async () => {
+	it('queues a real reconcile and answers 202 with the run to follow, running nothing in the request', async () => {
+		await edge.github.push({ files: { 'tidegate.yaml': YAML }, delivery: 'skip' })
 		const res = await api('/api/reconcile', { method: 'POST', headers: bearer })
 		expect(res.status).toBe(202)
+		const body = await json<{ runId: number; run: string; status: string }>(res)
+		expect(body).toMatchObject({ status: 'queued', run: `/api/runs/${body.runId}` })
+		expect(res.headers.get('location')).toBe(body.run)
+		// Answered before the consumer ran: the run was still queued and nothing reached Cloudflare.
+		expect(edge.cloudflare.writes()).toEqual([])
+	})
+
+	it('queues a rollback the same way', async () => {
+		const res = await api('/api/rollback', { method: 'POST', headers: bearer })
+		expect(res.status).toBe(202)
 		const body = await json<{ runId: number; run: string }>(res)
-		expect(body.run).toBe(`/api/runs/${body.runId}`)
+		expect(res.headers.get('location')).toBe(`/api/runs/${body.runId}`)
 	})
 
 	it('refuses a body that is not the documented shape', async () => {
@@ -228,7 +285,14 @@ describe('reconcile control', () => {
 		const status = await json<{ suspended: boolean }>(await api('/api/status', { headers: bearer }))
 		expect(status.suspended).toBe(true)
 		const resumed = await api('/api/resume', { method: 'POST', headers: bearer })
-		expect(await resumed.json()).toMatchObject({ suspended: false, runId: expect.any(Number) })
+		expect(resumed.status).toBe(202)
+		const body = await json<{ runId: number }>(resumed)
+		expect(body).toMatchObject({
+			suspended: false,
+			status: 'queued',
+			run: `/api/runs/${body.runId}`,
+		})
+		expect(resumed.headers.get('location')).toBe(`/api/runs/${body.runId}`)
 	})
 })
 
@@ -265,9 +329,15 @@ describe('status and OpenAPI', () => {
 	})
 
 	it('publishes an OpenAPI document generated from the route schemas', async () => {
-		const doc = await json<{ openapi: string; paths: Record<string, unknown> }>(
-			await api('/api/openapi.json', { headers: bearer }),
-		)
+		const doc = await json<{
+			openapi: string
+			paths: Record<string, unknown>
+			components: {
+				schemas: { Error: { properties: { error: { properties: { code: { enum: string[] } } } } } }
+			}
+		}>(await api('/api/openapi.json', { headers: bearer }))
+		// One enum of error codes, the same the Worker answers with.
+		expect(doc.components.schemas.Error.properties.error.properties.code.enum).toEqual(ERROR_CODES)
 		expect(doc.openapi).toBe('3.0.3')
 		expect(Object.keys(doc.paths)).toEqual(
 			expect.arrayContaining([

@@ -4,7 +4,7 @@ import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../standins/cloudflare/se
 import { useEdge } from './support/network.ts'
 
 const edge = useEdge()
-const auth = { authorization: `Basic ${btoa('admin:test-admin-token')}` }
+const auth = { authorization: `Basic ${btoa('admin:test-admin-token-0123456789abcdef')}` }
 const page = (path: string) =>
 	exports.default.fetch(new Request(`https://tidegate.test${path}`, { headers: auth }))
 
@@ -42,7 +42,7 @@ beforeAll(async () => {
 	await exports.default.fetch(
 		new Request('https://tidegate.test/api/reconcile', {
 			method: 'POST',
-			headers: { authorization: 'Bearer test-admin-token' },
+			headers: { authorization: 'Bearer test-admin-token-0123456789abcdef' },
 		}),
 	)
 	await waitForRuns(1)
@@ -83,7 +83,7 @@ describe('dashboard', () => {
 		await exports.default.fetch(
 			new Request('https://tidegate.test/api/reconcile', {
 				method: 'POST',
-				headers: { authorization: 'Bearer test-admin-token' },
+				headers: { authorization: 'Bearer test-admin-token-0123456789abcdef' },
 			}),
 		)
 		await waitForRuns(2)

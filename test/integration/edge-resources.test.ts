@@ -360,7 +360,7 @@ describe("The tunnel's connectors", () => {
 		edge.cloudflare.setConnectorCount(DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID, 0)
 		await commit(edge, desiredYaml())
 		expect((await reconcileNow()).status).toBe('applied')
-		const headers = { authorization: 'Bearer test-admin-token' }
+		const headers = { authorization: 'Bearer test-admin-token-0123456789abcdef' }
 		const status = (await (await exportsFetch('/api/status', headers)).json()) as {
 			resources: { kind: string; connectors: number | null }[]
 			health: { state: string; problems: string[] }

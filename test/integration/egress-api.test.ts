@@ -19,7 +19,7 @@ import {
 import { useEdge } from './support/network.ts'
 
 const edge = useEdge()
-const TOKEN = 'test-admin-token'
+const TOKEN = 'test-admin-token-0123456789abcdef'
 const get = (
 	path: string,
 	headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` },

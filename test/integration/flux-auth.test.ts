@@ -1,7 +1,7 @@
 // The Flux webhook's authentication and body schema, called directly inside workerd.
 import { describe, expect, it } from 'vitest'
 import { hmacSha256Hex } from '../../src/lib/secrets.ts'
-import { bodyDigest, parseFluxEvent, verifyFluxAuth } from '../../src/webhooks/flux.ts'
+import { parseFluxEvent, verifyFluxAuth, verifyFluxDelivery } from '../../src/webhooks/flux.ts'
 
 const enc = (s: string) => new TextEncoder().encode(s)
 
@@ -16,7 +16,10 @@ const check = (
 	authorization: string | null,
 	secrets = [KEY],
 	body = BODY,
-) => verifyFluxAuth({ signature, authorization }, enc(body), secrets)
+	bearerTokens: string[] = [],
+) => verifyFluxAuth({ signature, authorization }, enc(body), { hmacKeys: secrets, bearerTokens })
+const bearer = (authorization: string | null, tokens: string[], hmacKeys = [KEY]) =>
+	check(null, authorization, hmacKeys, BODY, tokens)
 
 describe('generic-hmac X-Signature', () => {
 	it('passes the published test vector', async () => {
@@ -68,25 +71,34 @@ describe('generic-hmac X-Signature', () => {
 })
 
 describe('generic provider bearer header', () => {
-	it('accepts the current or previous secret', async () => {
-		expect(await check(null, 'Bearer current', ['current', 'previous'])).toEqual({
+	it('accepts the current or previous FLUX_WEBHOOK_TOKEN', async () => {
+		expect(await bearer('Bearer current', ['current', 'previous'])).toEqual({
 			result: 'valid',
 			mode: 'generic',
 		})
-		expect(await check(null, 'Bearer previous', ['current', 'previous'])).toMatchObject({
+		expect(await bearer('Bearer previous', ['current', 'previous'])).toMatchObject({
 			result: 'valid',
 		})
 	})
 
+	it('never accepts the HMAC key as a bearer token', async () => {
+		expect(await bearer(`Bearer ${KEY}`, ['a-separate-token'])).toEqual({ result: 'mismatch' })
+		expect(await bearer(`Bearer ${KEY}`, [])).toEqual({ result: 'bearer_off' })
+	})
+
+	it('is off while no bearer token is configured', async () => {
+		expect(await bearer('Bearer anything', [])).toEqual({ result: 'bearer_off' })
+	})
+
 	it('refuses a wrong, prefixed or differently long token', async () => {
 		for (const token of ['curren', 'currentt', 'Current', 'xcurrent']) {
-			expect(await check(null, `Bearer ${token}`, ['current'])).toEqual({ result: 'mismatch' })
+			expect(await bearer(`Bearer ${token}`, ['current'])).toEqual({ result: 'mismatch' })
 		}
 	})
 
 	it('refuses other schemes and empty tokens as malformed', async () => {
 		for (const value of ['Basic Y3VycmVudA==', 'Bearer', 'Bearer ', 'current', 'Bearer a b']) {
-			expect((await check(null, value, ['current'])).result, value).toBe('malformed')
+			expect((await bearer(value, ['current'])).result, value).toBe('malformed')
 		}
 	})
 
@@ -97,11 +109,43 @@ describe('generic provider bearer header', () => {
 })
 
 describe('body hash and schema', () => {
-	it('hashes the raw bytes (the dedupe key)', async () => {
-		expect(await bodyDigest(enc(''))).toBe(
-			'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-		)
-		expect(await bodyDigest(enc(BODY))).not.toBe(await bodyDigest(enc(`${BODY} `)))
+	it('hands on one verified value: the event, the hash of the raw bytes (the dedupe key), the raw body', async () => {
+		const credentials = { hmacKeys: [KEY], bearerTokens: [] }
+		const headers = { signature: SIGNATURE, authorization: null }
+		const verified = await verifyFluxDelivery(headers, enc(BODY), credentials)
+		expect(verified).toEqual({
+			ok: true,
+			value: {
+				event: expect.objectContaining({ severity: 'info', reason: 'reason' }),
+				bodyHash: 'e374fdb7f86cc9f282a6d371bd889cdd340dce5410abddf1383a38c7053758d3',
+				rawBody: BODY,
+				mode: 'generic-hmac',
+			},
+		})
+		const spaced = `${BODY} `
+		const resigned = {
+			signature: `sha256=${await hmacSha256Hex(KEY, spaced)}`,
+			authorization: null,
+		}
+		const other = await verifyFluxDelivery(resigned, enc(spaced), credentials)
+		expect(other.ok && other.value.bodyHash).not.toBe(verified.ok && verified.value.bodyHash)
+	})
+
+	it('refuses before parsing: a bad signature is 401 even for a body that is not JSON', async () => {
+		const credentials = { hmacKeys: [KEY], bearerTokens: [] }
+		const forged = { signature: `sha256=${'a'.repeat(64)}`, authorization: null }
+		expect(await verifyFluxDelivery(forged, enc('{not json'), credentials)).toEqual({
+			ok: false,
+			error: { code: 'unauthorized', message: expect.stringContaining('does not match') },
+		})
+		const signed = {
+			signature: `sha256=${await hmacSha256Hex(KEY, '{not json')}`,
+			authorization: null,
+		}
+		expect(await verifyFluxDelivery(signed, enc('{not json'), credentials)).toEqual({
+			ok: false,
+			error: { code: 'bad_request', message: expect.stringContaining('not valid JSON') },
+		})
 	})
 
 	it('accepts the vector body and keeps unknown fields', () => {

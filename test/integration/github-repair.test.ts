@@ -96,7 +96,7 @@ describe('Flux Receiver forwarding', () => {
 			ref: 'refs/heads/main',
 		})
 		expect(forwarded.headers.get('x-signature')).toBe(
-			`sha256=${await hmacSha256Hex('test-flux-receiver-token', body)}`,
+			`sha256=${await hmacSha256Hex('test-flux-receiver-token-0123456789abcdef', body)}`,
 		)
 		const row = await waitFor(() =>
 			env.DB.prepare(

@@ -17,7 +17,7 @@ import { reconcileOnce } from './support/runs.ts'
 import { waitFor } from './support/wait.ts'
 
 const edge = useEdge()
-const ADMIN = { authorization: 'Bearer test-admin-token' }
+const ADMIN = { authorization: 'Bearer test-admin-token-0123456789abcdef' }
 
 const GPU_LAN = `    - address: 10.42.0.0/16
       description: K8s Pod Network

@@ -19,7 +19,7 @@ describe('the Worker skeleton', () => {
 		expect(body.status).toBe('ok')
 		expect(body.version).toMatch(/^\d+\.\d+\.\d+/)
 		expect(body.missingConfig).toEqual([])
-		expect(JSON.stringify(body)).not.toContain('test-admin-token')
+		expect(JSON.stringify(body)).not.toContain('test-admin-token-0123456789abcdef')
 	})
 
 	it('names an optional feature that is off in /healthz, and logs each alert it drops', async () => {
@@ -56,7 +56,11 @@ describe('the Worker skeleton', () => {
 		expect(res.status).toBe(404)
 		expect(res.headers.get('content-type')).toContain('application/json')
 		expect(await res.json()).toEqual({
-			error: { code: 'not_found', message: 'no route for GET /nope' },
+			error: {
+				code: 'not_found',
+				message: 'no route for GET /nope',
+				requestId: expect.any(String),
+			},
 		})
 	})
 

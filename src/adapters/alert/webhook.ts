@@ -6,13 +6,13 @@ import { recordingFetch } from '../recording-fetch.ts'
 /** An alert that cannot be sent within this time is dropped (and logged by the caller). */
 export const ALERT_TIMEOUT_MS = 5_000
 
-/** AlertSink over a webhook URL. The URL holds a secret, so it is never logged (paths only). */
+/** AlertSink over a webhook URL. The URL holds a secret, so it is never logged, and calls record no path. */
 export function webhookAlerts(options: {
 	url: string
 	calls: ApiCallLog
 	fetch?: typeof fetch
 }): AlertSink {
-	const send = recordingFetch('alert', options.calls, options.fetch ?? fetch)
+	const send = recordingFetch('alert', options.calls, options.fetch ?? fetch, { secretPath: true })
 	return {
 		async send(alert) {
 			try {

@@ -25,5 +25,23 @@ export function d1DeadLetterStore(db: D1Database): DeadLetterStore {
 			const row = await db.prepare('SELECT COUNT(*) AS n FROM dead_letters').first<{ n: number }>()
 			return row?.n ?? 0
 		},
+		async ofKind(kind) {
+			const row = await db
+				.prepare(
+					`SELECT COUNT(*) AS n, newest.reason, newest.received_at
+					 FROM dead_letters
+					 LEFT JOIN (SELECT reason, received_at FROM dead_letters WHERE kind = ?1 ORDER BY id DESC LIMIT 1) AS newest
+					 WHERE kind = ?1`,
+				)
+				.bind(kind)
+				.first<{ n: number; reason: string | null; received_at: number | null }>()
+			return {
+				count: row?.n ?? 0,
+				newest:
+					row?.reason != null && row.received_at != null
+						? { reason: row.reason, receivedAt: row.received_at }
+						: undefined,
+			}
+		},
 	}
 }

@@ -11,6 +11,7 @@ interface DeliveryRow {
 	after_sha: string | null
 	run_id: number | null
 	hook_id: string | null
+	body_hash: string | null
 	received_at: number
 }
 
@@ -28,12 +29,20 @@ export function toDelivery(row: DeliveryRow): GitHubDelivery {
 		afterSha: row.after_sha,
 		runId: row.run_id,
 		hookId: row.hook_id,
+		bodyHash: row.body_hash,
 		receivedAt: row.received_at,
 	}
 }
 
 /** D1-backed DeliveryStore. */
 export function d1DeliveryStore(db: D1Database): DeliveryStore {
+	async function findByBody(bodyHash: string): Promise<GitHubDelivery | undefined> {
+		const row = await db
+			.prepare('SELECT * FROM github_deliveries WHERE body_hash = ?1 ORDER BY received_at LIMIT 1')
+			.bind(bodyHash)
+			.first<DeliveryRow>()
+		return row ? toDelivery(row) : undefined
+	}
 	return {
 		async find(deliveryId) {
 			const row = await db
@@ -45,8 +54,8 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
 		async save(d) {
 			await db
 				.prepare(
-					`INSERT INTO github_deliveries (delivery_id, event, status, reason, ref, after_sha, run_id, hook_id, received_at)
-					 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+					`INSERT INTO github_deliveries (delivery_id, event, status, reason, ref, after_sha, run_id, hook_id, received_at, body_hash)
+					 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
 					 ON CONFLICT (delivery_id) DO UPDATE SET status = excluded.status, reason = excluded.reason,
 						run_id = excluded.run_id, received_at = excluded.received_at`,
 				)
@@ -60,19 +69,24 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
 					d.runId,
 					d.hookId,
 					d.receivedAt,
+					d.bodyHash,
 				)
 				.run()
 		},
 		async claim(d, staleBefore, run) {
 			// The upsert only overwrites a `received` row whose handler gave up or died; a row the
-			// statement did not write returns nothing, so exactly one of racing copies claims it.
+			// statement did not write returns nothing, so exactly one of racing copies claims it. A body
+			// another delivery id already carried is not inserted at all: a replay.
 			const claim = db
 				.prepare(
-					`INSERT INTO github_deliveries (delivery_id, event, status, reason, ref, after_sha, run_id, hook_id, received_at)
-					 VALUES (?1, ?2, 'received', ?3, ?4, ?5, NULL, ?6, ?7)
+					`INSERT INTO github_deliveries (delivery_id, event, status, reason, ref, after_sha, run_id, hook_id, received_at, body_hash)
+					 SELECT ?1, ?2, 'received', ?3, ?4, ?5, NULL, ?6, ?7, ?9
+					 WHERE ?9 IS NULL OR NOT EXISTS (
+						SELECT 1 FROM github_deliveries WHERE body_hash = ?9 AND delivery_id != ?1)
 					 ON CONFLICT (delivery_id) DO UPDATE SET event = excluded.event, reason = excluded.reason,
 						ref = excluded.ref, after_sha = excluded.after_sha, run_id = NULL, hook_id = excluded.hook_id,
-						received_at = excluded.received_at
+						received_at = excluded.received_at,
+						body_hash = COALESCE(github_deliveries.body_hash, excluded.body_hash)
 					 WHERE github_deliveries.status = 'received'
 						AND (github_deliveries.reason IS NOT ?3 OR github_deliveries.received_at < ?8)
 					 RETURNING delivery_id`,
@@ -86,12 +100,16 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
 					d.hookId,
 					d.receivedAt,
 					staleBefore,
+					d.bodyHash,
 				)
+			const existing = async () =>
+				(await this.find(d.deliveryId)) ??
+				(d.bodyHash === null ? undefined : await findByBody(d.bodyHash))
 			if (run === undefined) {
 				const claimed = await claim.first<{ delivery_id: string }>()
 				return claimed
 					? { claimed: true, run: undefined }
-					: { claimed: false, existing: await this.find(d.deliveryId) }
+					: { claimed: false, existing: await existing() }
 			}
 			// One round trip: a batch is one transaction, and changes() is the row count of the claim
 			// just before it (0 when the upsert was refused), so the run exists exactly when the claim won.
@@ -100,7 +118,7 @@ export function d1DeliveryStore(db: D1Database): DeliveryStore {
 				insertRun(db, run, 'changes() = 1'),
 			])
 			if ((claimed?.results.length ?? 0) === 0) {
-				return { claimed: false, existing: await this.find(d.deliveryId) }
+				return { claimed: false, existing: await existing() }
 			}
 			// Should changes() ever read otherwise, the won claim still gets its run, one round trip later.
 			const row =

@@ -20,7 +20,8 @@ export function fluxReceiver(options: {
 	calls: ApiCallLog
 	fetch?: typeof fetch
 }): FluxReceiverApi {
-	const send = recordingFetch('flux', options.calls, options.fetch ?? fetch)
+	// The Receiver's path is `/hook/<sha256(token + name + namespace)>`: a credential.
+	const send = recordingFetch('flux', options.calls, options.fetch ?? fetch, { secretPath: true })
 	return {
 		async notify(notice) {
 			const body = JSON.stringify({

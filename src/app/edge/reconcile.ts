@@ -66,6 +66,7 @@ type ReconcileDeps = Pick<
 	| 'source'
 	| 'alerts'
 	| 'jobs'
+	| 'deadLetters'
 	| 'log'
 >
 

@@ -71,6 +71,7 @@ export type EgressDeps = Pick<
 	| 'log'
 	| 'alerts'
 	| 'jobs'
+	| 'deadLetters'
 	| 'publicUrl'
 	| 'missingConfig'
 >

@@ -16,6 +16,8 @@ import { preflightMessage } from '../preflight/job.ts'
 export interface VerifiedDelivery {
 	deliveryId: string
 	hookId: string | null
+	/** SHA-256 (hex) of the raw body: a replay of a captured body under a new id is a duplicate. */
+	bodyHash: string
 	event:
 		| { name: 'ping' }
 		| { name: 'push'; payload: PushPayload }
@@ -60,11 +62,13 @@ export async function ingestGitHubDelivery(
 		afterSha: push?.after ?? pull?.pull_request.head.sha ?? null,
 		runId: null,
 		hookId: delivery.hookId,
+		bodyHash: delivery.bodyHash,
 		receivedAt: deps.now(),
 	}
 	const ignored = whyIgnored(deps, delivery)
 	// One atomic claim decides: a new delivery, or one left `received` by a handler that answered 5xx
-	// or died, is processed; anything already handled, or being handled by a racing copy, is a duplicate.
+	// or died, is processed; anything already handled, or being handled by a racing copy, is a duplicate;
+	// so is a body another delivery id already carried (a captured delivery replayed under a new id).
 	// A push that asks for a reconcile gets its run row in the same round trip.
 	const claim = await deps.deliveries.claim(
 		record,

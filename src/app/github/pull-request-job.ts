@@ -65,6 +65,7 @@ export type PullRequestDeps = Pick<
 	| 'alerts'
 	| 'jobs'
 	| 'alertTracks'
+	| 'deadLetters'
 > & { edge: EdgeReads }
 
 /** The job's dependencies out of the Worker's: every Cloudflare writer left behind. */
@@ -84,6 +85,7 @@ export function pullRequestDeps(deps: Deps): PullRequestDeps {
 		alerts: deps.alerts,
 		jobs: deps.jobs,
 		alertTracks: deps.alertTracks,
+		deadLetters: deps.deadLetters,
 		edge: {
 			tunnelApi: {
 				getConfig: (ref) => deps.tunnelApi.getConfig(ref),

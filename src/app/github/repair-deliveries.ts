@@ -26,6 +26,7 @@ export async function repairMissedDeliveries(
 		| 'alertTracks'
 		| 'alerts'
 		| 'jobs'
+		| 'deadLetters'
 		| 'log'
 		| 'publicUrl'
 	>,

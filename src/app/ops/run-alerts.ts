@@ -18,7 +18,10 @@ import type { Deps } from '../deps.ts'
 import type { RunResult } from '../edge/reconcile.ts'
 import { raiseAlert } from './alerts.ts'
 
-type AlertDeps = Pick<Deps, 'alertTracks' | 'alerts' | 'jobs' | 'log' | 'now' | 'publicUrl'>
+type AlertDeps = Pick<
+	Deps,
+	'alertTracks' | 'alerts' | 'jobs' | 'log' | 'now' | 'publicUrl' | 'deadLetters'
+>
 
 /** A write lost to a concurrent writer (the dead-letter consumer) is re-read and re-decided. */
 const WRITE_ATTEMPTS = 3

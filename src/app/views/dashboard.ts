@@ -118,8 +118,8 @@ const RUNS_SHOWN = 15
 export async function dashboardView(deps: Deps): Promise<DashboardView> {
 	const now = deps.now()
 	const recent = deps.runs.list({ limit: STATUS_RUNS })
-	const [status, newest, counts, daily, deployments, failures, egress, failing] = await Promise.all(
-		[
+	const [status, newest, counts, daily, deployments, failures, egress, failing, undelivered] =
+		await Promise.all([
 			edgeStatus(deps, recent),
 			recent,
 			deps.fluxLedger.outcomeCounts(now - 7 * DAY),
@@ -128,8 +128,8 @@ export async function dashboardView(deps: Deps): Promise<DashboardView> {
 			deps.fluxLedger.listEvents({ limit: 8, outcome: 'failure' }),
 			egressView(deps, { limit: 0 }),
 			deps.fluxLedger.listObjects({ state: 'failing', limit: FAILING_FLUX_SHOWN }),
-		],
-	)
+			deps.deadLetters.ofKind('alert'),
+		])
 	const runs = newest.slice(0, RUNS_SHOWN)
 	const planned = runs.find(
 		(r) => !r.dryRun && r.status !== 'queued' && r.status !== 'running' && plans(r).length > 0,
@@ -159,7 +159,7 @@ export async function dashboardView(deps: Deps): Promise<DashboardView> {
 			preflight: await preflightLinks(deps.preflight, deployments),
 		},
 		egress,
-		health: healthOf(status, egress.expectations, failing),
+		health: healthOf(status, egress.expectations, failing, undelivered),
 	}
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ExpectationResult } from '../../domain/egress/expectations.ts'
 import type { FluxObjectState } from '../../domain/flux/ledger.ts'
+import type { DeadLetterSummary } from '../../domain/ports.ts'
 import type { Deps } from '../deps.ts'
 import { type EdgeStatus, edgeStatus } from '../edge/status.ts'
 import { egressView } from '../egress/view.ts'
@@ -23,9 +24,15 @@ export function healthOf(
 	status: EdgeStatus,
 	expectations: Pick<ExpectationResult, 'status' | 'text'>[],
 	failingFlux: Pick<FluxObjectState, 'ref' | 'failureClass'>[],
+	undeliveredAlerts: DeadLetterSummary = { count: 0, newest: undefined },
 ): Health {
 	const bad: string[] = []
 	const warn: string[] = []
+	if (undeliveredAlerts.count > 0) {
+		bad.push(
+			`Alerts: ${undeliveredAlerts.count} could not be delivered and are kept as dead letters${undeliveredAlerts.newest ? ` (newest, ${new Date(undeliveredAlerts.newest.receivedAt).toISOString()}: ${undeliveredAlerts.newest.reason})` : ''}.`,
+		)
+	}
 	if (status.suspended) {
 		warn.push('Syncing is suspended: changes are planned and recorded, nothing is written.')
 	}
@@ -75,6 +82,8 @@ export interface StatusReport {
 		openOutages: number
 	}
 	flux: { failing: Pick<FluxObjectState, 'ref' | 'failureClass' | 'failingSince'>[] }
+	/** Alerts that never reached ALERT_WEBHOOK_URL (dead letters of kind `alert`). */
+	alerts: { undelivered: DeadLetterSummary }
 }
 
 /** How many failing Flux objects the status lists (the dashboard shows the same). */
@@ -84,10 +93,11 @@ export const FAILING_FLUX_SHOWN = 20
 export async function statusReport(
 	deps: Parameters<typeof edgeStatus>[0] & Pick<Deps, 'egress' | 'fluxLedger'>,
 ): Promise<StatusReport> {
-	const [status, egress, failing] = await Promise.all([
+	const [status, egress, failing, undelivered] = await Promise.all([
 		edgeStatus(deps),
 		egressView(deps, { limit: 0 }),
 		deps.fluxLedger.listObjects({ state: 'failing', limit: FAILING_FLUX_SHOWN }),
+		deps.deadLetters.ofKind('alert'),
 	])
 	const expectations = { met: 0, unmet: 0, unknown: 0 }
 	for (const e of egress.expectations) {
@@ -95,7 +105,8 @@ export async function statusReport(
 	}
 	return {
 		status,
-		health: healthOf(status, egress.expectations, failing),
+		health: healthOf(status, egress.expectations, failing, undelivered),
+		alerts: { undelivered },
 		egress: {
 			checkedAt: (egress.check ?? egress.lastAttempt)?.startedAt ?? null,
 			expectations,

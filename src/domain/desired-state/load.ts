@@ -9,11 +9,13 @@ import {
 	isMap,
 	isScalar,
 	isSeq,
+	Lexer,
 	LineCounter,
 	type Node,
 	parseDocument,
 	visit,
 	type YAMLError,
+	YAMLParseError,
 } from 'yaml'
 import type { z } from 'zod'
 import { err, ok, type Result } from '../../lib/result.ts'
@@ -31,8 +33,21 @@ export const MAX_DESIRED_STATE_BYTES = 256 * 1024
  */
 export const MAX_ALIAS_COUNT = 50
 
+/**
+ * Flow collections (`[…]`, `{…}`) nested deeper than this are refused before parsing: the parser's
+ * cost grows with the square of the depth (100,000 levels take seconds), and a hand-written
+ * tidegate.yaml nests a few.
+ */
+export const MAX_FLOW_DEPTH = 32
+
 /** At most this many YAML syntax errors are listed; one broken bracket can cause hundreds. */
 const MAX_YAML_ERRORS = 20
+
+/**
+ * At most this many findings are located and listed; a file of 20,000 unknown keys would
+ * otherwise cost seconds to locate, and nobody reads past the first screen.
+ */
+export const MAX_DIAGNOSTICS = 50
 
 /** A valid desired state and the warnings it still deserves. */
 export interface LoadedDesiredState {
@@ -55,13 +70,21 @@ export function loadDesiredState(text: string): Result<LoadedDesiredState, Diagn
 			},
 		])
 	}
-	const lines = new LineCounter()
 	// A leading BOM is legal in YAML but invisible in editors; positions are counted without it.
-	const doc = parseDocument(text.replace(/^\uFEFF/, ''), {
+	const source = text.replace(/^\uFEFF/, '')
+	const deep = tooDeep(source)
+	if (deep) {
+		return err([deep])
+	}
+	const lines = new LineCounter()
+	// Duplicate keys are found below in one pass: the yaml package's own check compares every key
+	// with every other (20,000 keys: 11 s).
+	const doc = parseDocument(source, {
 		lineCounter: lines,
-		uniqueKeys: true,
+		uniqueKeys: false,
 		prettyErrors: false,
 	})
+	doc.errors.push(...duplicateKeys(doc))
 	if (doc.errors.length > 0) {
 		return err(syntaxErrors(doc, lines))
 	}
@@ -98,15 +121,21 @@ export function loadDesiredState(text: string): Result<LoadedDesiredState, Diagn
 		const diagnostics = parsed.error.issues.flatMap((issue) => toDiagnostics(issue, keyed))
 		const fromSoundSections = checkSoundSections(data, parsed.error.issues)
 		return err(
-			sortByPosition([
-				...locate(doc, lines, diagnostics, keyed),
-				...locate(doc, lines, fromSoundSections),
-				...yamlWarnings,
-			]),
+			capped(
+				sortByPosition([
+					...locate(doc, lines, diagnostics.slice(0, MAX_DIAGNOSTICS), keyed),
+					...locate(doc, lines, fromSoundSections.slice(0, MAX_DIAGNOSTICS)),
+					...yamlWarnings,
+				]),
+				diagnostics.length + fromSoundSections.length + yamlWarnings.length,
+			),
 		)
 	}
 	const { state, diagnostics } = validateDesiredState(parsed.data)
-	const located = sortByPosition([...locate(doc, lines, diagnostics), ...yamlWarnings])
+	const located = capped(
+		sortByPosition([...locate(doc, lines, diagnostics.slice(0, MAX_DIAGNOSTICS)), ...yamlWarnings]),
+		diagnostics.length + yamlWarnings.length,
+	)
 	if (!state) {
 		return err(located)
 	}
@@ -148,6 +177,88 @@ function syntaxErrors(doc: Document, lines: LineCounter): Diagnostic[] {
 			...(next?.line !== undefined && { line: next.line, column: next.column ?? 1 }),
 		},
 	]
+}
+
+/**
+ * The first `MAX_DIAGNOSTICS` findings, and a last one saying how many more there are (`total`
+ * counts them all, also those not passed in because they were never located).
+ */
+function capped(diagnostics: Diagnostic[], total: number): Diagnostic[] {
+	if (total <= MAX_DIAGNOSTICS) {
+		return diagnostics
+	}
+	const shown = diagnostics.slice(0, MAX_DIAGNOSTICS)
+	const last = shown[shown.length - 1]
+	return [
+		...shown,
+		{
+			...error([], `${total - shown.length} more findings not shown; fix these and run again`),
+			...(last?.line !== undefined && { line: last.line, column: last.column ?? 1 }),
+		},
+	]
+}
+
+/**
+ * Every map key that repeats an earlier scalar key of the same map, as the yaml package's own
+ * DUPLICATE_KEY error (so it is reported the same way), at most as many as are ever listed.
+ */
+function duplicateKeys(doc: Document): YAMLParseError[] {
+	const found: YAMLParseError[] = []
+	visit(doc, {
+		Map(_, map) {
+			const seen = new Set<unknown>()
+			for (const pair of map.items) {
+				if (!isScalar(pair.key)) {
+					continue
+				}
+				if (seen.has(pair.key.value)) {
+					const [start, end] = pair.key.range ?? [0, 0]
+					found.push(new YAMLParseError([start, end], 'DUPLICATE_KEY', 'Map keys must be unique'))
+					if (found.length > MAX_YAML_ERRORS) {
+						return visit.BREAK
+					}
+				}
+				seen.add(pair.key.value)
+			}
+			return undefined
+		},
+	})
+	return found
+}
+
+/**
+ * Refuses flow collections nested deeper than `MAX_FLOW_DEPTH`, found by YAML's own lexer (so
+ * brackets inside quoted strings do not count), pointing at the bracket that went too deep.
+ */
+function tooDeep(source: string): Diagnostic | undefined {
+	let depth = 0
+	let offset = 0
+	for (const token of new Lexer().lex(source)) {
+		if (token === '[' || token === '{') {
+			depth += 1
+			if (depth > MAX_FLOW_DEPTH) {
+				const before = source.slice(0, offset)
+				const line = before.split('\n').length
+				return {
+					...error(
+						[],
+						`invalid YAML: […] and {…} nested more than ${MAX_FLOW_DEPTH} levels deep; tidegate refuses it`,
+					),
+					line,
+					column: offset - before.lastIndexOf('\n'),
+				}
+			}
+		} else if (token === ']' || token === '}') {
+			depth -= 1
+		}
+		// The lexer's document, scalar and flow-end markers take no room in the source.
+		if (
+			!(token.length === 1 && token < ' ' && token !== '\n' && token !== '\t' && token !== '\r')
+		) {
+			offset += token.length
+		}
+	}
+	return undefined
 }
 
 /**

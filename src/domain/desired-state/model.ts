@@ -276,6 +276,15 @@ function pathCovers(outer: string | undefined, inner: string | undefined): boole
 
 /** Go's RE2 refuses a repetition count above this (regexp/syntax maxRepeat, "invalid repeat count"). */
 const RE2_MAX_REPEAT = 1000
+/** Go's RE2 refuses groups nested deeper than this (regexp/syntax maxHeight, "nests too deeply"). */
+const RE2_MAX_DEPTH = 1000
+/**
+ * Go's RE2 refuses a program of more instructions than this (regexp/syntax maxSize, "expression
+ * too large"); nested repeats multiply, so `((a{1000}){1000}){1000}` is far past it.
+ */
+const RE2_MAX_SIZE = Math.floor((128 << 20) / 40)
+/** Property names already judged, so a pattern of thousands of `\pL` asks once. */
+const knownProperties = new Map<string, boolean>()
 const RE2_FLAGS = /^[imsU]*(?:-[imsU]+)?$/
 const POSIX_CLASSES = new Set([
 	'alnum',
@@ -298,12 +307,19 @@ const RE2_LETTER_ESCAPES = new Set('aftnrvxdDsSwWbBAzpPQ')
 const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/
 
 function isUnicodeProperty(name: string): boolean {
-	try {
-		new RegExp(`\\p{${name}}`, 'u')
-		return true
-	} catch {
-		return false
+	let known = knownProperties.get(name)
+	if (known === undefined) {
+		try {
+			new RegExp(`\\p{${name}}`, 'u')
+			known = true
+		} catch {
+			known = false
+		}
+		if (knownProperties.size < 256) {
+			knownProperties.set(name, known)
+		}
 	}
+	return known
 }
 
 /**
@@ -318,20 +334,35 @@ export type PathRegex =
  * cloudflared compiles `path` with Go's RE2, which is not JavaScript's dialect. The pattern is
  * translated token by token into an equivalent JavaScript `u` pattern (RE2-only syntax such as
  * `(?i)`, `(?P<name>`, `\A`, `\z`, `\Q…\E`, `[[:alpha:]]`, `\-`, a literal `{`), constructs RE2
- * refuses (lookarounds, backreferences, atomic groups, repeats over 1000) are refused by name,
- * and JavaScript's engine judges the rest of the syntax.
+ * refuses (lookarounds, backreferences, atomic groups, repeats over 1000, groups nested over 1000
+ * deep, nested repeats past its size limit) are refused by name, and JavaScript's engine judges
+ * the rest of the syntax. The check is linear in the pattern's length and never runs the pattern,
+ * so no pattern can make validation hang (`\p{…}` classes, which V8 builds in full at compile
+ * time, are checked by name and stand in as `\d` for that syntax check).
  */
 export function checkPathRegex(path: string): PathRegex {
+	// A pattern is quoted in messages, but a hostile one can be 200 KB long.
+	const shown = path.length > 80 ? `${path.slice(0, 77)}…` : path
 	const refuse = (what: string): PathRegex => ({
 		ok: false,
-		error: `path "${path}" uses ${what}, which Go's RE2 (used by cloudflared) does not support`,
+		error: `path "${shown}" uses ${what}, which Go's RE2 (used by cloudflared) does not support`,
 	})
 	const invalid = (why: string): PathRegex => ({
 		ok: false,
-		error: `path "${path}" is not a valid regular expression: ${why}`,
+		error: `path "${shown}" is not a valid regular expression: ${why}`,
 	})
 	let out = ''
 	let depth = 0
+	// The largest product of repeat counts inside each open group (RE2 copies a repeated group).
+	const repeated: number[] = [1]
+	let justClosed = 0
+	const openGroup = (): PathRegex | undefined => {
+		depth += 1
+		repeated.push(1)
+		return depth > RE2_MAX_DEPTH
+			? invalid(`groups nest more than ${RE2_MAX_DEPTH} deep (RE2's limit)`)
+			: undefined
+	}
 	let inClass = false
 	let classStart = false
 	let atAlternativeStart = true
@@ -344,8 +375,12 @@ export function checkPathRegex(path: string): PathRegex {
 		}
 	}
 	let i = 0
+	let closed = false
 	while (i < path.length) {
 		const c = path[i] as string
+		// Whether this token directly follows a `)`, so a repeat here applies to that group.
+		const closedBefore = closed
+		closed = c === ')'
 		if (c === '\\') {
 			const next = path[i + 1]
 			if (next === undefined) {
@@ -405,8 +440,10 @@ export function checkPathRegex(path: string): PathRegex {
 					name = name.slice(1)
 				}
 				// RE2 names general categories (L, Lu) and scripts (Greek) alike; JavaScript spells scripts out.
-				const property = isUnicodeProperty(name) ? name : `Script=${name}`
-				out += `\\${negate ? 'P' : 'p'}{${property}}`
+				if (!isUnicodeProperty(name) && !isUnicodeProperty(`Script=${name}`)) {
+					return invalid(`\\${next}{${name}} is not a Unicode class RE2 knows`)
+				}
+				out += negate ? '\\D' : '\\d'
 				i = close + 1
 				continue
 			}
@@ -482,7 +519,10 @@ export function checkPathRegex(path: string): PathRegex {
 				const flags = /^([^:)]*)([:)])/.exec(rest)
 				if (named) {
 					startsAlternative(false)
-					depth += 1
+					const tooDeep = openGroup()
+					if (tooDeep) {
+						return tooDeep
+					}
 					out += `(?<${named[1]}>`
 					i += 2 + named[0].length
 					continue
@@ -491,7 +531,10 @@ export function checkPathRegex(path: string): PathRegex {
 					// Flags change matching, not syntax: `(?i)` vanishes, `(?i:` becomes a plain group.
 					if (flags[2] === ':') {
 						startsAlternative(false)
-						depth += 1
+						const tooDeep = openGroup()
+						if (tooDeep) {
+							return tooDeep
+						}
 						out += '(?:'
 					}
 					i += 2 + (flags[0] ?? '').length
@@ -502,13 +545,20 @@ export function checkPathRegex(path: string): PathRegex {
 				}
 			}
 			startsAlternative(false)
-			depth += 1
+			const tooDeep = openGroup()
+			if (tooDeep) {
+				return tooDeep
+			}
 			out += c
 			i += 1
 			continue
 		}
 		if (c === ')') {
 			depth -= 1
+			const inner = repeated.pop() ?? 1
+			const outer = repeated.length - 1
+			repeated[outer] = Math.max(repeated[outer] ?? 1, inner)
+			justClosed = inner
 			out += c
 			i += 1
 			continue
@@ -532,6 +582,15 @@ export function checkPathRegex(path: string): PathRegex {
 				if (counts.some((n) => Number(n) > RE2_MAX_REPEAT)) {
 					return invalid(`a repeat count above ${RE2_MAX_REPEAT} (RE2's limit)`)
 				}
+				// A repeat of a group copies everything repeated inside it.
+				const copies = Math.max(1, ...counts.map(Number)) * (closedBefore ? justClosed : 1)
+				if (copies > RE2_MAX_SIZE) {
+					return invalid(
+						`its repeats nest to ${copies.toLocaleString('en-US')} copies, past RE2's size limit ("expression too large")`,
+					)
+				}
+				const top = repeated.length - 1
+				repeated[top] = Math.max(repeated[top] ?? 1, copies)
 				out += repeat[0]
 				i += repeat[0].length
 				continue

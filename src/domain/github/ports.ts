@@ -84,6 +84,8 @@ export interface GitHubDelivery {
 	afterSha: string | null
 	runId: number | null
 	hookId: string | null
+	/** SHA-256 (hex) of the raw body: the same body under another delivery id is a replay. */
+	bodyHash: string | null
 	receivedAt: number
 }
 
@@ -96,8 +98,9 @@ export interface DeliveryStore {
 	 * Atomically claims a delivery for processing: records it as `received` and in progress unless
 	 * a record exists. A `received` record is claimed again only when its handler gave up
 	 * (`release`) or its claim is older than `staleBefore` (the handler died). Racing copies of one
-	 * delivery thus get one claim between them. With `run`, the run row is created in the same
-	 * transaction when, and only when, the claim succeeds.
+	 * delivery thus get one claim between them. A delivery whose body another delivery id already
+	 * carried is never claimed: `existing` is that other delivery (a replay). With `run`, the run
+	 * row is created in the same transaction when, and only when, the claim succeeds.
 	 */
 	claim(
 		delivery: GitHubDelivery,

@@ -1,18 +1,25 @@
 /**
- * `POST /api/reconcile`, `/api/suspend`, `/api/resume`, `/api/rollback`. A dry run is answered at
- * once with its plan (it writes nothing, so it needs no queue); everything that writes goes
- * through the queue, whose consumer is the only writer.
+ * `POST /api/reconcile`, `/api/suspend`, `/api/resume`, `/api/rollback`. No reconcile that writes
+ * runs inside the request: it is recorded and queued (the consumer is the only writer) and the
+ * answer is 202 with the run id and its URL (`run`, and `Location`). A dry run writes nothing, so
+ * it is answered at once with its plan.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { enqueueReconcile } from '../../app/edge/enqueue.ts'
 import { executeRun } from '../../app/edge/reconcile-job.ts'
 import type { AppEnv } from '../app.ts'
-import { AppError } from '../errors.ts'
 import { errorSchema, runDetail, runDetailSchema } from './schemas.ts'
 
 const queued = z
-	.object({ runId: z.number().int(), status: z.literal('queued'), run: z.string() })
+	.object({
+		runId: z.number().int(),
+		status: z.literal('queued'),
+		run: z.string().openapi({ description: 'where to follow the run: GET it until it ends' }),
+	})
 	.openapi('Queued')
+const queuedHeaders = z.object({
+	Location: z.string().openapi({ description: 'the run, as in `run`' }),
+})
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
 	description,
 	content: { 'application/json': { schema } },
@@ -40,7 +47,7 @@ const reconcile = createRoute({
 	},
 	responses: {
 		200: json(runDetailSchema, 'the dry run, finished, with its plan'),
-		202: json(queued, 'queued; follow the run'),
+		202: { ...json(queued, 'queued; follow the run'), headers: queuedHeaders },
 		400: json(errorSchema, 'bad body'),
 	},
 })
@@ -55,9 +62,12 @@ const suspend = createRoute({
 const resume = createRoute({
 	method: 'post',
 	path: '/resume',
-	summary: 'Write again, and reconcile at once',
+	summary: 'Write again, and queue a reconcile at once',
 	responses: {
-		200: json(z.object({ suspended: z.boolean(), runId: z.number().int() }), 'resumed'),
+		202: {
+			...json(queued.extend({ suspended: z.literal(false) }), 'resumed; the reconcile is queued'),
+			headers: queuedHeaders,
+		},
 	},
 })
 
@@ -65,8 +75,13 @@ const rollback = createRoute({
 	method: 'post',
 	path: '/rollback',
 	summary: 'Re-apply the state tidegate applied before the newest one, then suspend syncing',
-	responses: { 202: json(queued, 'queued; follow the run') },
+	responses: { 202: { ...json(queued, 'queued; follow the run'), headers: queuedHeaders } },
 })
+
+/** The 202 body of a queued run; `Location` says the same. */
+function queuedRun(runId: number) {
+	return { runId, status: 'queued' as const, run: `/api/runs/${runId}` }
+}
 
 /** Control routes. */
 export const controlRoutes = new OpenAPIHono<AppEnv>()
@@ -83,12 +98,12 @@ export const controlRoutes = new OpenAPIHono<AppEnv>()
 			await executeRun(deps, run.id, 1, { mayRetry: false })
 			const done = await deps.runs.get(run.id)
 			if (!done) {
-				throw new AppError('internal', `run ${run.id} vanished`)
+				throw new Error(`run ${run.id} vanished`)
 			}
 			return c.json(runDetail(done), 200)
 		}
 		const run = await enqueueReconcile(deps, { trigger: 'api', force: body.force })
-		return c.json({ runId: run.id, status: 'queued' as const, run: `/api/runs/${run.id}` }, 202)
+		return c.json(queuedRun(run.id), 202, { Location: queuedRun(run.id).run })
 	})
 	.openapi(suspend, async (c) => {
 		await c.var.deps.settings.set('suspended', 'true', c.var.deps.now())
@@ -98,9 +113,11 @@ export const controlRoutes = new OpenAPIHono<AppEnv>()
 		const deps = c.var.deps
 		await deps.settings.set('suspended', 'false', deps.now())
 		const run = await enqueueReconcile(deps, { trigger: 'api' })
-		return c.json({ suspended: false, runId: run.id }, 200)
+		return c.json({ ...queuedRun(run.id), suspended: false as const }, 202, {
+			Location: queuedRun(run.id).run,
+		})
 	})
 	.openapi(rollback, async (c) => {
 		const run = await enqueueReconcile(c.var.deps, { trigger: 'rollback' })
-		return c.json({ runId: run.id, status: 'queued' as const, run: `/api/runs/${run.id}` }, 202)
+		return c.json(queuedRun(run.id), 202, { Location: queuedRun(run.id).run })
 	})

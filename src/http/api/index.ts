@@ -5,7 +5,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { requireAdmin } from '../admin-auth.ts'
 import type { AppEnv } from '../app.ts'
-import { errorEnvelope } from '../errors.ts'
+import { ERROR_STATUS, errorResponse } from '../errors.ts'
 import { controlRoutes } from './control.ts'
 import { deploymentRoutes } from './deployments.ts'
 import { egressRoutes } from './egress.ts'
@@ -21,9 +21,10 @@ export function createApi(): OpenAPIHono<AppEnv> {
 			if (!result.success) {
 				const issue = result.error.issues[0]
 				const where = issue?.path.length ? `${issue.path.join('.')}: ` : ''
-				return c.json(
-					errorEnvelope('bad_request', `${where}${issue?.message ?? 'invalid request'}`),
-					400,
+				return errorResponse(
+					'bad_request',
+					`${where}${issue?.message ?? 'invalid request'}`,
+					c.get('requestId'),
 				)
 			}
 			return undefined
@@ -45,8 +46,14 @@ export function createApi(): OpenAPIHono<AppEnv> {
 		info: {
 			title: 'tidegate admin API',
 			version: c.var.deps.version,
-			description:
+			description: [
 				'Authenticate with `Authorization: Bearer <ADMIN_TOKEN>` or a Cloudflare Access JWT.',
+				'Every error answers `{"error": {"code", "message", "requestId"}}` (schema `Error`); the codes and their statuses:',
+				Object.entries(ERROR_STATUS)
+					.map(([code, status]) => `\`${code}\` ${status}`)
+					.join(', '),
+				'A write (reconcile, resume, rollback) is queued: 202 with the run id, its URL in `run` and `Location`.',
+			].join('\n\n'),
 		},
 		servers: [{ url: '/api' }],
 		security: [{ adminToken: [] }],

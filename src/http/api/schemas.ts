@@ -5,6 +5,7 @@
 import { z } from '@hono/zod-openapi'
 import { planTextOf } from '../../domain/edge/render-plan.ts'
 import type { Run } from '../../domain/edge/runs.ts'
+import { ERROR_CODES } from '../errors.ts'
 
 /** `?limit=&cursor=`: newest first, keyset paging by id. */
 export const pageQuery = z.object({
@@ -34,13 +35,17 @@ export function toPage<T extends { id: number }, U>(rows: T[], limit: number, ma
 	return { items: items.map(map), nextCursor: rows.length > limit && last ? String(last.id) : null }
 }
 
-/** An error answer. */
+/** An error answer: every error of the Worker has this shape (src/http/errors.ts). */
 export const errorSchema = z
 	.object({
 		error: z.object({
-			code: z.string(),
-			message: z.string(),
-			requestId: z.string().optional(),
+			code: z.enum(ERROR_CODES).openapi({
+				description: 'machine-readable; each code has one HTTP status',
+			}),
+			message: z.string().openapi({ description: 'what went wrong, in words' }),
+			requestId: z
+				.string()
+				.openapi({ description: 'quote it to find the matching log line (the Cloudflare ray id)' }),
 			details: z.unknown().optional(),
 		}),
 	})

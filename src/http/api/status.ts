@@ -3,6 +3,7 @@
  * drifted / failing / suspended, missing configuration, and one summary each of egress and Flux.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { describeMissing } from '../../app/config.ts'
 import { statusReport } from '../../app/views/health.ts'
 import type { AppEnv } from '../app.ts'
 import { runSummary, runSummarySchema } from './schemas.ts'
@@ -20,7 +21,13 @@ const statusSchema = z
 			.openapi({ description: '`unknown` only before the first reconcile, when nothing is wrong' }),
 		suspended: z.boolean(),
 		missingConfig: z.array(
-			z.object({ name: z.string(), kind: z.enum(['secret', 'var']), neededFor: z.string() }),
+			z.object({
+				name: z.string(),
+				kind: z.enum(['secret', 'var']),
+				neededFor: z.string(),
+				problem: z.enum(['unset', 'too short', 'same as FLUX_WEBHOOK_SECRET']),
+				message: z.string().openapi({ description: 'what is wrong and what stays off, in words' }),
+			}),
 		),
 		lastRun: runSummarySchema.nullable(),
 		resources: z.array(
@@ -59,6 +66,14 @@ const statusSchema = z
 			}),
 			openOutages: z.number().int(),
 		}),
+		alerts: z.object({
+			undelivered: z.object({
+				count: z.number().int().openapi({
+					description: 'alerts that never reached ALERT_WEBHOOK_URL, kept as dead letters',
+				}),
+				newest: z.object({ reason: z.string(), at: z.string() }).nullable(),
+			}),
+		}),
 		flux: z.object({
 			failing: z.array(
 				z.object({
@@ -84,11 +99,12 @@ const route = createRoute({
 
 /** Status route. */
 export const statusRoutes = new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
-	const { status, health, egress, flux } = await statusReport(c.var.deps)
+	const { status, health, egress, flux, alerts } = await statusReport(c.var.deps)
 	const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 	return c.json(
 		{
 			...status,
+			missingConfig: status.missingConfig.map((m) => ({ ...m, message: describeMissing(m) })),
 			health,
 			lastRun: status.lastRun ? runSummary(status.lastRun) : null,
 			cron: status.cron.map((t) => ({
@@ -99,6 +115,17 @@ export const statusRoutes = new OpenAPIHono<AppEnv>().openapi(route, async (c) =
 				detail: t.detail,
 			})),
 			egress: { ...egress, checkedAt: iso(egress.checkedAt) },
+			alerts: {
+				undelivered: {
+					count: alerts.undelivered.count,
+					newest: alerts.undelivered.newest
+						? {
+								reason: alerts.undelivered.newest.reason,
+								at: new Date(alerts.undelivered.newest.receivedAt).toISOString(),
+							}
+						: null,
+				},
+			},
 			flux: {
 				failing: flux.failing.map((o) => ({
 					...o.ref,

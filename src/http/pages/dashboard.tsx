@@ -4,6 +4,7 @@
  */
 
 import { raw } from 'hono/html'
+import { describeMissing } from '../../app/config.ts'
 import type {
 	DashboardView,
 	IncludeRow,
@@ -321,6 +322,7 @@ for (const button of document.querySelectorAll('button[data-action]')) {
       const body = await res.json();
       if (!res.ok) { out.textContent = 'Error ' + res.status + ': ' + (body.error ? body.error.message : ''); return; }
       if (body.planText !== undefined) { out.textContent = (body.summary || body.errorMessage || '') + '\\n\\n' + (body.planText || ''); return; }
+      if (res.status === 202) { out.textContent = 'Queued as run #' + body.runId + ': it runs in the background; reload the page (or open /runs/' + body.runId + ') to see how it ended.'; return; }
       if (body.summary !== undefined) { out.textContent = body.summary + '\\n\\nReload the page to see the result.'; return; }
       out.textContent = JSON.stringify(body, null, 2) + '\\n\\nReload the page to see the result.';
     } catch (e) { out.textContent = 'Request failed: ' + e; }
@@ -333,12 +335,14 @@ export function DashboardPage(props: {
 	view: DashboardView
 	lastDiffText: string | null
 	now: number
+	/** The request's CSP nonce for the inline script and style. */
+	nonce: string
 }) {
 	const { view } = props
 	const { health } = view
 	const lines = health.problems.length > 0 ? health.problems : ['Everything is in sync.']
 	return (
-		<Layout title="tidegate">
+		<Layout title="tidegate" nonce={props.nonce}>
 			<header>
 				<h1>tidegate</h1>
 				<span class="muted">v{view.status.version}</span>
@@ -368,7 +372,9 @@ export function DashboardPage(props: {
 									<li>
 										<code>{m.name}</code> (
 										{m.kind === 'secret' ? 'wrangler secret put' : 'a var in wrangler.toml'}) —
-										needed for {m.neededFor}
+										{m.problem === 'unset'
+											? ` needed for ${m.neededFor}`
+											: ` ${describeMissing(m)}`}
 									</li>
 								))}
 							</ul>
@@ -489,7 +495,7 @@ export function DashboardPage(props: {
 					</div>
 				</section>
 			</main>
-			<script>{raw(SCRIPT)}</script>
+			<script nonce={props.nonce}>{raw(SCRIPT)}</script>
 		</Layout>
 	)
 }

@@ -41,7 +41,7 @@ function RateChart(props: { daily: FluxView['daily']; now: number }) {
 		<svg
 			viewBox={`0 0 ${width} ${height + 30}`}
 			width={width}
-			style="max-width: 100%; height: auto"
+			class="chart"
 			role="img"
 			aria-label={`Daily deployment success rate, last 14 days: ${summary || 'no deployments'}`}
 		>

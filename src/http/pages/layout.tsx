@@ -1,4 +1,7 @@
-/** The HTML shell: one request, inline CSS, no client framework; readable on a phone. */
+/**
+ * The HTML shell: one request, inline CSS, no client framework; readable on a phone. The inline
+ * style and script carry the request's CSP nonce (security-headers.ts), so nothing else inline runs.
+ */
 
 import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
@@ -31,10 +34,11 @@ tr.drift td { background: var(--bg-warn); }
 button { font: inherit; padding: .45rem .9rem; margin: .25rem .5rem .25rem 0; border-radius: .3rem; border: 1px solid var(--line); cursor: pointer; }
 .controls { margin: 1rem 0; }
 svg text { fill: currentColor; font-size: 11px; }
+svg.chart { max-width: 100%; height: auto; }
 `
 
 /** Wraps a page. */
-export function Layout(props: { title: string; children: Child }) {
+export function Layout(props: { title: string; nonce: string; children: Child }) {
 	return (
 		<>
 			{raw('<!doctype html>')}
@@ -43,7 +47,7 @@ export function Layout(props: { title: string; children: Child }) {
 					<meta charset="utf-8" />
 					<meta name="viewport" content="width=device-width, initial-scale=1" />
 					<title>{props.title}</title>
-					<style>{raw(CSS)}</style>
+					<style nonce={props.nonce}>{raw(CSS)}</style>
 				</head>
 				<body>{props.children}</body>
 			</html>

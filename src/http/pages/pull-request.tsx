@@ -9,14 +9,22 @@ import { Layout } from './layout.tsx'
 const TONE: Record<CheckVerdict['state'], string> = { success: 'ok', failure: 'bad', error: 'warn' }
 
 /** The pull-request check page (linked from the commit statuses and the comment). */
-export function PullRequestPage(props: { check: PullRequestCheck; preflightContext: string }) {
+export function PullRequestPage(props: {
+	check: PullRequestCheck
+	preflightContext: string
+	/** The request's CSP nonce for the inline style. */
+	nonce: string
+}) {
 	const { check } = props
 	const verdicts: [string, CheckVerdict][] = [
 		[EDGE_PLAN_CONTEXT, check.edge],
 		[props.preflightContext, check.preflight],
 	]
 	return (
-		<Layout title={`#${check.number} at ${check.headSha.slice(0, 7)} · tidegate`}>
+		<Layout
+			title={`#${check.number} at ${check.headSha.slice(0, 7)} · tidegate`}
+			nonce={props.nonce}
+		>
 			<header>
 				<h1>
 					Pull request #{check.number} at <code>{check.headSha.slice(0, 7)}</code>

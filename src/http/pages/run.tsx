@@ -7,14 +7,14 @@ import { Layout } from './layout.tsx'
 const when = (ms: number | null) => (ms === null ? '—' : `${utc(ms)} UTC`)
 
 /** The run page. */
-export function RunPage(props: { run: Run; planText: string | null }) {
+export function RunPage(props: { run: Run; planText: string | null; nonce: string }) {
 	const { run } = props
 	const calls =
 		(run.apiCalls as
 			| { api: string; method: string; path: string; status: number | null; ms: number }[]
 			| null) ?? []
 	return (
-		<Layout title={`Run #${run.id} · tidegate`}>
+		<Layout title={`Run #${run.id} · tidegate`} nonce={props.nonce}>
 			<header>
 				<h1>Run #{run.id}</h1>
 				<nav>

@@ -1,11 +1,13 @@
 /**
  * `POST /webhooks/github`: cap → content type → headers → raw body → HMAC (current and previous
  * secret, constant time) → JSON + schema (`push`, `pull_request`, `ping`) → dedupe on
- * X-GitHub-Delivery → record → queue → 202.
+ * X-GitHub-Delivery and on the body's SHA-256 (a captured body replayed under a new delivery id) →
+ * record → queue → 202.
  */
 import { Hono } from 'hono'
 import type { z } from 'zod'
 import { ingestGitHubDelivery, type VerifiedDelivery } from '../../app/github/ingest.ts'
+import { sha256Hex } from '../../lib/secrets.ts'
 import {
 	pingPayloadSchema,
 	pullRequestPayloadSchema,
@@ -43,12 +45,23 @@ export const githubWebhookRoutes = new Hono<AppEnv>().post('/webhooks/github', a
 	const verified: VerifiedDelivery = {
 		deliveryId,
 		hookId: c.req.header('x-github-hook-id') ?? null,
+		bodyHash: await sha256Hex(body),
 		event: parseEvent(event, json),
 	}
 	const outcome = await ingestGitHubDelivery(deps, verified)
 	switch (outcome.kind) {
 		case 'duplicate':
-			return c.json({ deliveryId, duplicate: true, status: outcome.delivery.status }, 200)
+			return c.json(
+				{
+					deliveryId,
+					duplicate: true,
+					status: outcome.delivery.status,
+					...(outcome.delivery.deliveryId !== deliveryId && {
+						replayOf: outcome.delivery.deliveryId,
+					}),
+				},
+				200,
+			)
 		case 'ping':
 			return c.json({ deliveryId, status: 'pong' }, 200)
 		case 'ignored':

@@ -1,8 +1,9 @@
 /**
- * `GET /healthz`: liveness for anyone. Names missing configuration and optional features that are
- * off, never values or internals.
+ * `GET /healthz`: liveness for anyone. Names missing or refused configuration and optional features
+ * that are off, never values or internals.
  */
 import { Hono } from 'hono'
+import { describeMissing } from '../../app/config.ts'
 import type { AppEnv } from '../app.ts'
 
 export const healthRoutes = new Hono<AppEnv>().get('/healthz', (c) => {
@@ -11,6 +12,7 @@ export const healthRoutes = new Hono<AppEnv>().get('/healthz', (c) => {
 		status: 'ok',
 		version,
 		missingConfig: missingConfig.map((m) => m.name),
+		configProblems: missingConfig.map(describeMissing),
 		off: featuresOff.map((f) => f.name),
 	})
 })

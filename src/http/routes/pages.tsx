@@ -7,6 +7,7 @@ import type { AppEnv } from '../app.ts'
 import { AppError } from '../errors.ts'
 import { DashboardPage } from '../pages/dashboard.tsx'
 import { RunPage } from '../pages/run.tsx'
+import { cspNonce } from '../security-headers.ts'
 
 export const pageRoutes = new Hono<AppEnv>()
 	.use('/', requireAdmin())
@@ -18,6 +19,7 @@ export const pageRoutes = new Hono<AppEnv>()
 				view={view}
 				lastDiffText={planTextOf(view.lastDiff?.plan)}
 				now={c.var.deps.now()}
+				nonce={cspNonce(c)}
 			/>,
 		)
 	})
@@ -27,5 +29,5 @@ export const pageRoutes = new Hono<AppEnv>()
 		if (!run) {
 			throw new AppError('not_found', `run ${id} does not exist`)
 		}
-		return c.html(<RunPage run={run} planText={planTextOf(run.plan)} />)
+		return c.html(<RunPage run={run} planText={planTextOf(run.plan)} nonce={cspNonce(c)} />)
 	})

@@ -5,6 +5,7 @@ import { requireAdmin } from '../admin-auth.ts'
 import type { AppEnv } from '../app.ts'
 import { AppError } from '../errors.ts'
 import { PullRequestPage } from '../pages/pull-request.tsx'
+import { cspNonce } from '../security-headers.ts'
 
 export const pullRequestRoutes = new Hono<AppEnv>()
 	.use('/pulls/*', requireAdmin())
@@ -15,5 +16,7 @@ export const pullRequestRoutes = new Hono<AppEnv>()
 		if (!check) {
 			throw new AppError('not_found', `pull request #${number} has no check of ${sha.slice(0, 7)}`)
 		}
-		return c.html(<PullRequestPage check={check} preflightContext={PREFLIGHT_CONTEXT} />)
+		return c.html(
+			<PullRequestPage check={check} preflightContext={PREFLIGHT_CONTEXT} nonce={cspNonce(c)} />,
+		)
 	})

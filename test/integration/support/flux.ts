@@ -5,9 +5,11 @@ import { HttpResponse, http } from 'msw'
 import { hmacSha256Hex } from '../../../src/lib/secrets.ts'
 import { useEdge } from './network.ts'
 
-export const FLUX_SECRET = 'test-flux-secret'
-export const FLUX_SECRET_PREVIOUS = 'test-flux-secret-old'
-export const ADMIN = { authorization: 'Bearer test-admin-token' }
+export const FLUX_SECRET = 'test-flux-secret-0123456789abcdef'
+export const FLUX_SECRET_PREVIOUS = 'test-flux-secret-old-0123456789abcdef'
+/** FLUX_WEBHOOK_TOKEN: the `generic` provider's bearer token, a separate value from the HMAC key. */
+export const FLUX_TOKEN = 'test-flux-bearer-token-0123456789abcdef'
+export const ADMIN = { authorization: 'Bearer test-admin-token-0123456789abcdef' }
 
 /** A 40-hex commit sha made from a short label, so tests can name commits. */
 export const sha = (label: string): string =>
@@ -152,10 +154,13 @@ export function useAlertCapture(): string[] {
 	useEdge({
 		handlers: [
 			// The body is read here: I/O objects cannot cross from the queue consumer into the test.
-			http.post('https://alerts.test/hook', async ({ request }) => {
-				received.push(((await request.json()) as { text: string }).text)
-				return new HttpResponse(null, { status: 200 })
-			}),
+			http.post(
+				(env as Env).ALERT_WEBHOOK_URL ?? 'https://alerts.test/unset',
+				async ({ request }) => {
+					received.push(((await request.json()) as { text: string }).text)
+					return new HttpResponse(null, { status: 200 })
+				},
+			),
 		],
 	})
 	return received

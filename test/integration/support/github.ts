@@ -1,7 +1,7 @@
 // Builds signed GitHub deliveries the way GitHub sends them (API-CONTRACTS §2.1).
 import { hmacSha256Hex } from '../../../src/lib/secrets.ts'
 
-export const WEBHOOK_SECRET = 'test-github-webhook-secret'
+export const WEBHOOK_SECRET = 'test-github-webhook-secret-0123456789abcdef'
 export const REPOSITORY = 'oceanid/gitops'
 
 export interface DeliveryOptions {
@@ -41,7 +41,32 @@ export async function githubDelivery(
 	})
 }
 
-/** A push payload with the fields GitHub sends (trimmed to what matters, plus some noise). */
+/**
+ * A delivery whose body streams from `body` with no Content-Length (chunked), signed as if it were
+ * `signedAs`: for caps and deadlines, which act before the signature is checked.
+ */
+export async function streamedDelivery(
+	body: ReadableStream<Uint8Array>,
+	signedAs = '{}',
+): Promise<Request> {
+	const signed = await githubDelivery(signedAs)
+	const headers = new Headers(signed.headers)
+	headers.delete('content-length')
+	return new Request(signed.url, {
+		method: 'POST',
+		headers,
+		body,
+		duplex: 'half',
+	} as RequestInit)
+}
+
+let sends = 0
+
+/**
+ * A push payload with the fields GitHub sends (trimmed to what matters, plus some noise). Like
+ * GitHub's, no two are the same bytes (here through `sender.id`): the Worker takes one body seen
+ * under two delivery ids for a replay. Pass the same string twice to replay on purpose.
+ */
 export function pushPayload(overrides: Record<string, unknown> = {}): string {
 	const after = (overrides.after as string | undefined) ?? 'b'.repeat(40)
 	return JSON.stringify({
@@ -54,6 +79,7 @@ export function pushPayload(overrides: Record<string, unknown> = {}): string {
 		compare: 'https://github.com/oceanid/gitops/compare/a...b',
 		repository: { id: 1, full_name: REPOSITORY, name: 'gitops', owner: { login: 'oceanid' } },
 		pusher: { name: 'marie', email: 'marie@example.com' },
+		sender: { login: 'marie', id: 1_000_000 + ++sends, type: 'User' },
 		commits: [
 			{
 				id: after,

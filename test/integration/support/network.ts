@@ -1,5 +1,6 @@
 // Outside APIs for workerd tests: MSW (fetch interceptor) routes each API origin to its in-process
 // stand-in; any other outbound request fails the test.
+import { env } from 'cloudflare:workers'
 import { FetchInterceptor } from '@mswjs/interceptors/fetch'
 import { HttpResponse, http, passthrough, type RequestHandler } from 'msw'
 import { defineNetwork, InterceptorSource } from 'msw/experimental'
@@ -39,7 +40,9 @@ export function useEdge(
 	} = {},
 ): Edge {
 	const cloudflare = createCloudflareStandin(options.cloudflare)
-	const github = createGitHubStandin({ webhook: { secret: 'test-github-webhook-secret' } })
+	const github = createGitHubStandin({
+		webhook: { secret: 'test-github-webhook-secret-0123456789abcdef' },
+	})
 	const receiver: ReceivedCall[] = []
 	const alerts: string[] = []
 	// A file's own handlers come first, so they override the defaults below.
@@ -48,15 +51,18 @@ export function useEdge(
 		...cloudflareStandinHandlers(cloudflare),
 		...githubStandinHandlers(github),
 		// Bodies are read here: I/O objects cannot cross from the queue consumer's context into the test's.
-		http.post('https://flux-receiver.test/hook/:digest', async ({ request }) => {
+		http.post(env.FLUX_RECEIVER_URL, async ({ request }) => {
 			receiver.push({ headers: new Headers(request.headers), body: await request.text() })
 			return new HttpResponse(null, { status: 200 })
 		}),
 		// ALERT_WEBHOOK_URL: alerts are queued by many tests; record them rather than fail the lookup.
-		http.post('https://alerts.test/hook', async ({ request }) => {
-			alerts.push(((await request.json()) as { text: string }).text)
-			return new HttpResponse('ok')
-		}),
+		http.post(
+			(env as Env).ALERT_WEBHOOK_URL ?? 'https://alerts.test/unset',
+			async ({ request }) => {
+				alerts.push(((await request.json()) as { text: string }).text)
+				return new HttpResponse('ok')
+			},
+		),
 		// Loopback is real: the egress agents and impostors of test/helpers/egress-global-setup.ts.
 		http.all(
 			({ request }) => new URL(request.url).hostname === '127.0.0.1',

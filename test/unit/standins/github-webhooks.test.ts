@@ -22,7 +22,7 @@ type Schemas = components['schemas']
 const API = 'https://api.github.test'
 const TOKEN = 'test-github-token'
 const REPO = 'oceanid/gitops'
-const SECRET = 'test-github-webhook-secret'
+const SECRET = 'test-github-webhook-secret-0123456789abcdef'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
 interface Received {
