@@ -1,4 +1,4 @@
--- Migration number: 0009 	 2026-12-01T09:00:00.000Z
+-- Migration number: 0008 	 2026-12-01T09:00:00.000Z
 -- The SHA-256 of each GitHub delivery's raw body. A captured body replayed under a new
 -- X-GitHub-Delivery is a duplicate of the delivery that first carried it (docs/threat-model.md);
 -- GitHub's own redeliveries keep their X-GitHub-Delivery and are told apart by it, as before.
