@@ -9,22 +9,27 @@ import { readCapped } from '../../../src/lib/read-capped.ts'
 function source(chunks: (number | Error)[]) {
 	const seen = { pulls: 0, cancelled: false }
 	const queue = [...chunks]
-	const stream = new ReadableStream<Uint8Array>({
-		pull(controller) {
-			seen.pulls++
-			const next = queue.shift()
-			if (next === undefined) {
-				controller.close()
-			} else if (next instanceof Error) {
-				controller.error(next)
-			} else {
-				controller.enqueue(new Uint8Array(next).fill(120))
-			}
+	// highWaterMark 0: the source is pulled only when the reader asks, so `pulls` counts the reader's
+	// reads, and a stream is still open (cancellable) when the reader gives up on it.
+	const stream = new ReadableStream<Uint8Array>(
+		{
+			pull(controller) {
+				seen.pulls++
+				const next = queue.shift()
+				if (next === undefined) {
+					controller.close()
+				} else if (next instanceof Error) {
+					controller.error(next)
+				} else {
+					controller.enqueue(new Uint8Array(next).fill(120))
+				}
+			},
+			cancel() {
+				seen.cancelled = true
+			},
 		},
-		cancel() {
-			seen.cancelled = true
-		},
-	})
+		{ highWaterMark: 0 },
+	)
 	return { stream, seen }
 }
 
