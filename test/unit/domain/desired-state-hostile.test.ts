@@ -5,7 +5,7 @@
 // a path of 60,000 \pL: 12 s).
 import { describe, expect, it } from 'vitest'
 import { loadDesiredState, MAX_DIAGNOSTICS } from '../../../src/domain/desired-state/load.ts'
-import { checkPathRegex } from '../../../src/domain/desired-state/model.ts'
+import { checkPathRegex } from '../../../src/domain/desired-state/path-regex.ts'
 import { formatDiagnostic } from '../../../src/domain/diagnostics.ts'
 
 // Generous: the machines that run the suite are shared, and parsing 256 KiB costs half a second.

@@ -3,7 +3,6 @@
  * formatDiagnostic), checked directly: the values they return and the text they print.
  */
 import { describe, expect, it } from 'vitest'
-import { checkPathRegex } from '../../../src/domain/desired-state/model.ts'
 import { formatDiagnostic, formatPath } from '../../../src/domain/diagnostics.ts'
 import { cidrContains, parseCidr } from '../../../src/domain/edge/cidr.ts'
 import { hostnameCovers, parseHostname } from '../../../src/domain/edge/hostname.ts'
@@ -90,20 +89,6 @@ describe('parseService', () => {
 			ok: true,
 			value: { kind: 'status', text: 'http_status:404', status: 404 },
 		})
-	})
-})
-
-describe('checkPathRegex', () => {
-	it.each([
-		['^/api', true, false],
-		['/api', false, false],
-		['^/a|^/b', true, true],
-		['^/a|/b', false, true],
-		['(?i)^/a', true, false],
-		['\\A/a', true, false],
-		['(^/a)', false, false], // conservative: a group at the start is not looked into
-	] as const)('%s: anchored %s, alternation %s', (path, anchored, alternation) => {
-		expect(checkPathRegex(path)).toEqual({ ok: true, anchored, alternation })
 	})
 })
 
