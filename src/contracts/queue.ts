@@ -3,13 +3,14 @@
  * so each carries a version `v` and a `kind`, and is parsed, never trusted.
  */
 import { z } from 'zod'
+import { RUN_TRIGGERS } from '../domain/edge/runs.ts'
 
 /** Reconcile the edge to the tracked branch's head; `runId` is the run row created when it was queued. */
 export const reconcileMessageSchema = z.object({
 	v: z.literal(1),
 	kind: z.literal('reconcile'),
 	runId: z.number().int().positive(),
-	trigger: z.enum(['push', 'drift', 'api', 'rollback']),
+	trigger: z.enum(RUN_TRIGGERS),
 	dryRun: z.boolean().default(false),
 	force: z.boolean().default(false),
 })

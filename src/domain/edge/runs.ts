@@ -1,20 +1,27 @@
 /** @module Reconcile runs: why one started, where it is, what it recorded; and their store (D1). */
 
-/** Why a reconcile run was started. */
-export type RunTrigger = 'push' | 'drift' | 'api' | 'rollback'
+/** Why a reconcile run can be started: the one list the queue, the API and the store share. */
+export const RUN_TRIGGERS = ['push', 'drift', 'api', 'rollback'] as const
 
-/** Where a run is in its life. `in_sync` and `applied` are the successes. */
-export type RunStatus =
-	| 'queued'
-	| 'running'
-	| 'in_sync'
-	| 'applied'
-	| 'planned'
-	| 'drift_reported'
-	| 'suspended'
-	| 'refused'
-	| 'failed'
-	| 'dead'
+/** Why a reconcile run was started. */
+export type RunTrigger = (typeof RUN_TRIGGERS)[number]
+
+/** Every state a run can be in, in life order; `in_sync` and `applied` are the successes. */
+export const RUN_STATUSES = [
+	'queued',
+	'running',
+	'in_sync',
+	'applied',
+	'planned',
+	'drift_reported',
+	'suspended',
+	'refused',
+	'failed',
+	'dead',
+] as const
+
+/** Where a run is in its life. */
+export type RunStatus = (typeof RUN_STATUSES)[number]
 
 /** One reconcile run as recorded. */
 export interface Run {

@@ -4,7 +4,7 @@
  */
 import { z } from '@hono/zod-openapi'
 import { planTextOf } from '../../domain/edge/render-plan.ts'
-import type { Run } from '../../domain/edge/runs.ts'
+import { RUN_STATUSES, RUN_TRIGGERS, type Run } from '../../domain/edge/runs.ts'
 import { ERROR_CODES } from '../errors.ts'
 
 /** `?limit=&cursor=`: newest first, keyset paging by id. */
@@ -51,23 +51,10 @@ export const errorSchema = z
 	})
 	.openapi('Error')
 
-const RUN_STATUSES = [
-	'queued',
-	'running',
-	'in_sync',
-	'applied',
-	'planned',
-	'drift_reported',
-	'suspended',
-	'refused',
-	'failed',
-	'dead',
-] as const
-
 /** Query of `GET /api/runs`. */
 export const runsQuery = pageQuery.extend({
 	status: z.enum(RUN_STATUSES).optional(),
-	trigger: z.enum(['push', 'drift', 'api', 'rollback']).optional(),
+	trigger: z.enum(RUN_TRIGGERS).optional(),
 	commit: z
 		.string()
 		.regex(/^[0-9a-f]{40}$/, 'commit must be a 40-character sha')

@@ -22,6 +22,7 @@ import { env, exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
 import { type JobMessage, jobMessageSchema } from '../../../src/contracts/queue.ts'
 import { loadDesiredState } from '../../../src/domain/desired-state/load.ts'
+import { RUN_STATUSES, type RunTrigger } from '../../../src/domain/edge/runs.ts'
 import worker from '../../../workers/index.ts'
 import { desiredYaml, FOREIGN } from '../../integration/support/desired.ts'
 import { githubDelivery, pushPayload } from '../../integration/support/github.ts'
@@ -69,16 +70,9 @@ export interface RunRow {
 }
 
 /** Statuses a run may end in. `queued`/`running` at the end of a test means an event was lost. */
-export const TERMINAL = [
-	'in_sync',
-	'applied',
-	'planned',
-	'drift_reported',
-	'suspended',
-	'refused',
-	'failed',
-	'dead',
-]
+export const TERMINAL: readonly string[] = RUN_STATUSES.filter(
+	(status) => status !== 'queued' && status !== 'running',
+)
 
 /** Everything back to the seeds: stand-ins, and every table the suite touches. */
 export async function resetWorld(edge: Edge): Promise<void> {
@@ -264,11 +258,7 @@ export async function playWatchingFirstFailure(
 
 /** A reconcile run recorded and queued the way `enqueueReconcile` does, with the message captured. */
 export async function queuedRun(
-	options: {
-		trigger?: 'push' | 'drift' | 'api' | 'rollback'
-		dryRun?: boolean
-		force?: boolean
-	} = {},
+	options: { trigger?: RunTrigger; dryRun?: boolean; force?: boolean } = {},
 ): Promise<{ runId: number; message: JobMessage }> {
 	const trigger = options.trigger ?? 'api'
 	const row = await env.DB.prepare(
