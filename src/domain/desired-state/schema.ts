@@ -4,6 +4,7 @@
  * length) live in model.ts.
  */
 import { z } from 'zod'
+import { agentProbeSchema } from '../../contracts/agent.ts'
 
 const accountId = z
 	.string()
@@ -100,15 +101,13 @@ const routeSchema = z.strictObject({
 	adopt: z.boolean().default(false),
 })
 
-const probeSchema = z.enum(['tcp', 'tls', 'postgres', 'http'])
-
 const egressTargetSchema = z.strictObject({
 	name: z
 		.string()
 		.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and hyphens'),
 	host: z.string().min(1),
 	port: z.number().int().min(1).max(65535),
-	probe: probeSchema.default('tcp'),
+	probe: agentProbeSchema.default('tcp'),
 	path: z.string().startsWith('/').optional(),
 	expectStatus: z.number().int().min(100).max(599).optional(),
 })

@@ -4,13 +4,14 @@
  * outage windows). Pure types; the rules live in the other `egress-*` modules.
  */
 
+import type { AgentProbe } from '../../contracts/agent.ts'
 import type { Health, Track } from '../transitions.ts'
 import type { EgressVerdict } from './classify.ts'
 import type { Expectation, ExpectationResult } from './expectations.ts'
 import type { TrackingUpdate } from './tracking.ts'
 
-/** The kinds of probe (the agent protocol's). */
-export type EgressProbe = 'tcp' | 'tls' | 'postgres' | 'http'
+/** The kinds of probe: the agent protocol's list, which tidegate.yaml and the API share. */
+export type EgressProbe = AgentProbe
 
 /** Whether the Worker probes a target itself from the edge, and why not. */
 export type EdgePlan = { probe: true } | { probe: false; reason: string }
@@ -156,8 +157,17 @@ export interface EgressPlan {
 	expect: Expectation[]
 }
 
-/** How a check ended (`running` while it holds the lease; `abandoned` if it never finished). */
-export type EgressCheckStatus = 'running' | 'ok' | 'agent_failed' | 'skipped' | 'abandoned'
+/** How a check can end (`running` while it holds the lease; `abandoned` if it never finished). */
+export const EGRESS_CHECK_STATUSES = [
+	'running',
+	'ok',
+	'agent_failed',
+	'skipped',
+	'abandoned',
+] as const
+
+/** How a check ended. */
+export type EgressCheckStatus = (typeof EGRESS_CHECK_STATUSES)[number]
 
 /** A target as one check probed it, with the edge's result and the verdict. */
 export interface ReportedTarget extends EgressTarget {

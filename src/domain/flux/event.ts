@@ -12,8 +12,11 @@ export interface FluxObjectRef {
 	name: string
 }
 
+/** What an event can say about its object's reconcile. */
+export const FLUX_OUTCOMES = ['success', 'failure', 'progress'] as const
+
 /** What an event says about its object's reconcile. */
-export type FluxOutcome = 'success' | 'failure' | 'progress'
+export type FluxOutcome = (typeof FLUX_OUTCOMES)[number]
 
 /** A revision, taken apart. */
 export interface ParsedRevision {

@@ -71,8 +71,11 @@ export interface FluxDeploymentRecord {
 	objects: FluxDeploymentObject[]
 }
 
+/** The statuses a deployment can be filtered on. */
+export const DEPLOYMENT_STATUSES = ['succeeded', 'failed', 'in_progress'] as const
+
 /** The status of a deployment as filtered on. */
-export type DeploymentStatus = 'succeeded' | 'failed' | 'in_progress'
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number]
 
 /** Object filter: `Kind/namespace/name`, `namespace/name` or `name`. */
 export interface ObjectFilter {

@@ -7,8 +7,13 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import { checkEgress } from '../../app/egress/check.ts'
 import { type EgressView, egressView } from '../../app/egress/view.ts'
-import { AGENT_TIMEOUT_BOUNDS_MS } from '../../contracts/agent.ts'
-import type { EgressOutage, EgressSample, StoredTrack } from '../../domain/egress/model.ts'
+import { AGENT_TIMEOUT_BOUNDS_MS, agentProbeSchema } from '../../contracts/agent.ts'
+import {
+	EGRESS_CHECK_STATUSES,
+	type EgressOutage,
+	type EgressSample,
+	type StoredTrack,
+} from '../../domain/egress/model.ts'
 import type { AppEnv } from '../app.ts'
 import { AppError } from '../errors.ts'
 import { errorSchema, pageQuery } from './schemas.ts'
@@ -36,7 +41,7 @@ const trackSchema = z
 
 const checkSchema = z.object({
 	id: z.number().int(),
-	status: z.enum(['running', 'ok', 'agent_failed', 'skipped', 'abandoned']),
+	status: z.enum(EGRESS_CHECK_STATUSES),
 	startedAt: z.string(),
 	finishedAt: z.string().nullable(),
 	durationMs: z.number().nullable(),
@@ -126,7 +131,7 @@ const viewSchema = z
 				name: z.string(),
 				host: z.string(),
 				port: z.number().int(),
-				probe: z.enum(['tcp', 'tls', 'postgres', 'http']),
+				probe: agentProbeSchema,
 				tls: z.boolean(),
 				path: z.string().nullable(),
 				expectStatus: z.number().int().nullable(),

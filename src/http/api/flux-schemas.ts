@@ -6,7 +6,7 @@
 import { z } from '@hono/zod-openapi'
 import type { PreflightLink } from '../../app/preflight/link.ts'
 import { FAILURE_CLASSES, hintFor } from '../../domain/flux/classify.ts'
-import { objectLabel } from '../../domain/flux/event.ts'
+import { FLUX_OUTCOMES, objectLabel } from '../../domain/flux/event.ts'
 import {
 	deploymentAppliedAt,
 	deploymentStatus,
@@ -14,11 +14,12 @@ import {
 	type FluxObjectState,
 	pushToApplied,
 } from '../../domain/flux/ledger.ts'
-import type {
-	FluxDeploymentObject,
-	FluxDeploymentRecord,
-	FluxEventRecord,
-	ObjectFilter,
+import {
+	DEPLOYMENT_STATUSES,
+	type FluxDeploymentObject,
+	type FluxDeploymentRecord,
+	type FluxEventRecord,
+	type ObjectFilter,
 } from '../../domain/flux/ports.ts'
 import { pageQuery } from './schemas.ts'
 
@@ -84,7 +85,7 @@ export const eventsQuery = pageQuery.extend({
 	name: z.string().min(1).optional(),
 	severity: z.string().min(1).optional().openapi({ description: 'info or error' }),
 	class: z.enum(FAILURE_CLASSES).optional().openapi({ description: 'failure class id' }),
-	outcome: z.enum(['success', 'failure', 'progress']).optional(),
+	outcome: z.enum(FLUX_OUTCOMES).optional(),
 	revision: z.string().min(1).optional().openapi({
 		description: 'a revision as Flux sent it, a commit sha, or a 7+ digit commit prefix',
 	}),
@@ -110,7 +111,7 @@ export const fluxEventSchema = z
 		severity: z.string(),
 		reason: z.string(),
 		message: z.string(),
-		outcome: z.enum(['success', 'failure', 'progress']),
+		outcome: z.enum(FLUX_OUTCOMES),
 		class: failureClassSchema,
 		hint: z.string().nullable(),
 		revision: z.string().nullable(),
@@ -152,7 +153,7 @@ export const deploymentSchema = z
 		id: z.number().int(),
 		revision: z.string().nullable(),
 		commitSha: z.string().nullable(),
-		status: z.enum(['succeeded', 'failed', 'in_progress']),
+		status: z.enum(DEPLOYMENT_STATUSES),
 		pushedAt: z.string().nullable(),
 		firstEventAt: z.string(),
 		lastEventAt: z.string(),
