@@ -4,13 +4,14 @@
  */
 
 import type { Deps } from '../src/app/deps.ts'
-import { backoffSeconds, type JobOutcome, reconcileJob } from '../src/app/edge/reconcile-job.ts'
+import { reconcileJob } from '../src/app/edge/reconcile-job.ts'
 import { notifyFluxJob } from '../src/app/flux/notify-receiver.ts'
 import { deployStatusJob } from '../src/app/github/deploy-status.ts'
 import { pullRequestDeps, pullRequestJob } from '../src/app/github/pull-request-job.ts'
 import { sendAlertJob } from '../src/app/ops/alerts.ts'
 import { recordDeadLetter } from '../src/app/ops/dead-letters.ts'
 import { preflightJob } from '../src/app/preflight/job.ts'
+import { backoffSeconds, type JobOutcome } from '../src/app/retry.ts'
 import { type JobMessage, jobMessageSchema } from '../src/contracts/queue.ts'
 
 /** Must match the dead-letter queue's name in wrangler.toml. */

@@ -8,10 +8,8 @@ import type { Run } from '../../domain/edge/runs.ts'
 import type { Deps } from '../deps.ts'
 import { pullRequestPlanNote } from '../github/pull-request-merge.ts'
 import { alertOnRunResult } from '../ops/run-alerts.ts'
+import { type JobOutcome, retryDelaySeconds } from '../retry.ts'
 import { type RunResult, reconcile } from './reconcile.ts'
-
-/** What the consumer should do with the message. */
-export type JobOutcome = { retry: false } | { retry: true; delaySeconds: number }
 
 /** The commit status context tidegate reports edge sync under. */
 export const EDGE_SYNC_CONTEXT = 'tidegate/edge-sync'
@@ -54,7 +52,7 @@ export async function executeRun(
 	const apiCalls = deps.calls.since(mark)
 
 	if (result.status === 'failed' && result.retryable && options.mayRetry) {
-		const delaySeconds = result.retryAfterSeconds ?? backoffSeconds(attempts)
+		const delaySeconds = retryDelaySeconds(attempts, result.retryAfterSeconds)
 		await deps.runs.requeue(run.id, {
 			errorCode: result.errorCode,
 			errorMessage: `${result.errorMessage} (attempt ${attempts}; retrying in ${delaySeconds} s)`,
@@ -98,11 +96,6 @@ export async function executeRun(
 		)
 	}
 	return { retry: false }
-}
-
-/** 10 s, 20 s, 40 s … capped at 10 minutes. */
-export function backoffSeconds(attempts: number): number {
-	return Math.min(600, 10 * 2 ** Math.max(0, attempts - 1))
 }
 
 function finalStatus(result: RunResult): ['success' | 'failure', string] {

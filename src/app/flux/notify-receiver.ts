@@ -4,7 +4,7 @@
  */
 import type { FluxReceiverMessage } from '../../contracts/queue.ts'
 import type { Deps } from '../deps.ts'
-import { backoffSeconds, type JobOutcome } from '../edge/reconcile-job.ts'
+import { backoffSeconds, type JobOutcome } from '../retry.ts'
 
 /** Sends one notice; a refusal (4xx) is recorded and not retried, it needs a person. */
 export async function notifyFluxJob(

@@ -8,8 +8,8 @@ import type { DeployStatusMessage } from '../../contracts/queue.ts'
 import { DEPLOYER_KINDS, type FluxEvent } from '../../domain/flux/event.ts'
 import { DEPLOY_CONTEXT, deployStatusOf } from '../../domain/github/deploy-status.ts'
 import type { Deps } from '../deps.ts'
-import { backoffSeconds, type JobOutcome } from '../edge/reconcile-job.ts'
 import { alertOnTokenRefused } from '../ops/run-alerts.ts'
+import { type JobOutcome, retryWhileAttemptsRemain } from '../retry.ts'
 
 /** After this many attempts a status GitHub keeps refusing for now is given up (the next event tries again). */
 export const DEPLOY_STATUS_MAX_ATTEMPTS = 5
@@ -75,7 +75,5 @@ export async function deployStatusJob(
 	if (posted.error.kind === 'auth') {
 		await alertOnTokenRefused(deps, posted.error.message, `posting ${DEPLOY_CONTEXT}`)
 	}
-	return posted.error.retryable && attempts < DEPLOY_STATUS_MAX_ATTEMPTS
-		? { retry: true, delaySeconds: posted.error.retryAfterSeconds ?? backoffSeconds(attempts) }
-		: { retry: false }
+	return retryWhileAttemptsRemain(posted.error, attempts, DEPLOY_STATUS_MAX_ATTEMPTS)
 }

@@ -27,7 +27,6 @@ import type { ApiFailure } from '../../domain/ports.ts'
 import type { PreflightStatus } from '../../domain/preflight/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
 import type { Deps } from '../deps.ts'
-import { backoffSeconds, type JobOutcome } from '../edge/reconcile-job.ts'
 import { alertOnTokenRefused, noteTokenWorked } from '../ops/run-alerts.ts'
 import {
 	type CutOff,
@@ -37,6 +36,7 @@ import {
 	retryOrAlert,
 	type Stop,
 } from '../preflight/job.ts'
+import { type JobOutcome, retryWhileAttemptsRemain } from '../retry.ts'
 import { type EdgeReads, previewEdgePlan } from './edge-preview.ts'
 
 /** After this many attempts a retryable failure is reported on the pull request instead of retried. */
@@ -428,10 +428,9 @@ async function report(
 		await noteTokenWorked(deps, 'GITHUB_TOKEN', [contents, statuses, pullRequests], doing)
 	}
 	const retry = failures.find((f) => f.retryable)
-	if (retry && attempts < PULL_REQUEST_MAX_ATTEMPTS) {
-		return { retry: true, delaySeconds: retry.retryAfterSeconds ?? backoffSeconds(attempts) }
-	}
-	return { retry: false }
+	return retry
+		? retryWhileAttemptsRemain(retry, attempts, PULL_REQUEST_MAX_ATTEMPTS)
+		: { retry: false }
 }
 
 /** Edits tidegate's comment on the pull request in place, finding it again if its id is unknown or gone. */

@@ -8,7 +8,7 @@
  */
 import type { AlertMessage } from '../../contracts/queue.ts'
 import type { Deps } from '../deps.ts'
-import { backoffSeconds, type JobOutcome } from '../edge/reconcile-job.ts'
+import { backoffSeconds, type JobOutcome } from '../retry.ts'
 
 type AlertDeps = Pick<Deps, 'alerts' | 'jobs' | 'deadLetters' | 'log' | 'now'>
 

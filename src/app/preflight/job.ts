@@ -23,8 +23,8 @@ import type { PreflightResult } from '../../domain/preflight/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
 import type { PushPayload } from '../../webhooks/github.ts'
 import type { Deps } from '../deps.ts'
-import { backoffSeconds, type JobOutcome } from '../edge/reconcile-job.ts'
 import { alertOnTokenRefused } from '../ops/run-alerts.ts'
+import { type JobOutcome, retryDelaySeconds, retryWhileAttemptsRemain } from '../retry.ts'
 
 /** The commit status context of the check. */
 export const PREFLIGHT_CONTEXT = 'tidegate/preflight'
@@ -394,7 +394,7 @@ export async function retryOrAlert(
 	if (!failure.retryable || attempts >= options.maxAttempts) {
 		return undefined
 	}
-	const delaySeconds = failure.retryAfterSeconds ?? backoffSeconds(attempts)
+	const delaySeconds = retryDelaySeconds(attempts, failure.retryAfterSeconds)
 	deps.log.log('warn', options.event, {
 		...options.fields,
 		attempts,
@@ -446,11 +446,8 @@ async function postResult(
 			error: posted.error.message,
 		})
 		// The status is this check's whole output on GitHub; worth another try while attempts remain.
-		if (options.mayRetry && posted.error.retryable && attempts < PREFLIGHT_MAX_ATTEMPTS) {
-			return {
-				retry: true,
-				delaySeconds: posted.error.retryAfterSeconds ?? backoffSeconds(attempts),
-			}
+		if (options.mayRetry) {
+			return retryWhileAttemptsRemain(posted.error, attempts, PREFLIGHT_MAX_ATTEMPTS)
 		}
 	}
 	return { retry: false }
