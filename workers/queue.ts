@@ -12,10 +12,7 @@ import { sendAlertJob } from '../src/app/ops/alerts.ts'
 import { recordDeadLetter } from '../src/app/ops/dead-letters.ts'
 import { preflightJob } from '../src/app/preflight/job.ts'
 import { backoffSeconds, type JobOutcome } from '../src/app/retry.ts'
-import { type JobMessage, jobMessageSchema } from '../src/contracts/queue.ts'
-
-/** Must match the dead-letter queue's name in wrangler.toml. */
-export const DEAD_LETTER_QUEUE = 'tidegate-jobs-dlq'
+import { DEAD_LETTER_QUEUE, type JobMessage, jobMessageSchema } from '../src/contracts/queue.ts'
 
 /** Routes a parsed message to its use case; the switch keeps each kind paired with its handler's type. */
 function dispatch(deps: Deps, message: JobMessage, attempts: number): Promise<JobOutcome> {

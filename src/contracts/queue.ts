@@ -5,6 +5,11 @@
 import { z } from 'zod'
 import { RUN_TRIGGERS } from '../domain/edge/runs.ts'
 
+/** The JOBS queue's name (wrangler.toml), as the consumer sees it on a batch. */
+export const JOBS_QUEUE = 'tidegate-jobs'
+/** The dead-letter queue's name (wrangler.toml): where spent retries and unparseable messages go. */
+export const DEAD_LETTER_QUEUE = 'tidegate-jobs-dlq'
+
 /** Reconcile the edge to the tracked branch's head; `runId` is the run row created when it was queued. */
 export const reconcileMessageSchema = z.object({
 	v: z.literal(1),
@@ -89,3 +94,14 @@ export type PreflightMessage = z.infer<typeof preflightMessageSchema>
 export type PullRequestMessage = z.infer<typeof pullRequestMessageSchema>
 /** The deploy-status message. */
 export type DeployStatusMessage = z.infer<typeof deployStatusMessageSchema>
+
+/** The message of one kind, as sent. */
+export type JobMessageOf<K extends JobMessage['kind']> = Extract<JobMessage, { kind: K }>
+
+/** Builds a message of the current version: the one place a message's `v` and `kind` are written. */
+export function jobMessage<K extends JobMessage['kind']>(
+	kind: K,
+	fields: Omit<JobMessageOf<K>, 'v' | 'kind'>,
+): JobMessageOf<K> {
+	return { v: 1, kind, ...fields } as JobMessageOf<K>
+}

@@ -2,7 +2,7 @@
  * @module Every reconcile starts here: a run row (so callers get an id at once), then the queue.
  * The queue consumer is the only writer, so pushes, cron and operators never race each other.
  */
-import type { JobMessage } from '../../contracts/queue.ts'
+import { type JobMessage, jobMessage } from '../../contracts/queue.ts'
 import type { NewRun, Run, RunTrigger } from '../../domain/edge/runs.ts'
 import type { Deps } from '../deps.ts'
 
@@ -47,14 +47,12 @@ export async function sendRun(
 	try {
 		await deps.jobs.sendBatch([
 			...companions,
-			{
-				v: 1,
-				kind: 'reconcile',
+			jobMessage('reconcile', {
 				runId: run.id,
 				trigger: run.trigger,
 				dryRun: run.dryRun,
 				force: run.force,
-			},
+			}),
 		])
 	} catch (e) {
 		await failUnsent(deps, run.id, e)

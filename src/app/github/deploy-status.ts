@@ -4,7 +4,7 @@
  * consumer reads the deployment from the ledger and posts `tidegate/deploy` on that commit when
  * what it says changed. Only commits tidegate saw pushed get one.
  */
-import type { DeployStatusMessage } from '../../contracts/queue.ts'
+import { type DeployStatusMessage, jobMessage } from '../../contracts/queue.ts'
 import { DEPLOYER_KINDS, type FluxEvent } from '../../domain/flux/event.ts'
 import { DEPLOY_CONTEXT, deployStatusOf } from '../../domain/github/deploy-status.ts'
 import type { Deps } from '../deps.ts'
@@ -28,7 +28,7 @@ export async function queueDeployStatus(
 		return
 	}
 	try {
-		await deps.jobs.send({ v: 1, kind: 'deploy.status', commitSha: event.commitSha })
+		await deps.jobs.send(jobMessage('deploy.status', { commitSha: event.commitSha }))
 	} catch (e) {
 		deps.log.log('error', 'deploy.status_not_queued', {
 			commitSha: event.commitSha,

@@ -4,7 +4,7 @@
  * that targets it. A push is a hint; the reconcile reads the branch head itself, so late or
  * repeated pushes cannot roll anything back. Likewise the pull-request job reads the pull request.
  */
-import type { JobMessage } from '../../contracts/queue.ts'
+import { type JobMessage, jobMessage } from '../../contracts/queue.ts'
 import type { Run } from '../../domain/edge/runs.ts'
 import type { GitHubDelivery } from '../../domain/github/ports.ts'
 import type { PullRequestPayload, PushPayload } from '../../webhooks/github.ts'
@@ -169,13 +169,13 @@ async function processPullRequest(
 		await deps.deliveries.save({ ...record, status: 'ignored', reason })
 		return { kind: 'ignored', reason }
 	}
-	await deps.jobs.send({
-		v: 1,
-		kind: 'pull_request',
-		deliveryId,
-		number: pull.number,
-		headSha: pull.pull_request.head.sha,
-	})
+	await deps.jobs.send(
+		jobMessage('pull_request', {
+			deliveryId,
+			number: pull.number,
+			headSha: pull.pull_request.head.sha,
+		}),
+	)
 	await deps.deliveries.save({ ...record, status: 'queued' })
 	return { kind: 'queued-pull-request', number: pull.number }
 }
@@ -232,7 +232,7 @@ async function pushCompanions(
 		commitSha: push.after,
 	}
 	await deps.receiverNotifications.queued(notice, deps.now())
-	return [{ v: 1, kind: 'flux.receiver', ...notice }, preflight]
+	return [jobMessage('flux.receiver', notice), preflight]
 }
 
 /** Why a delivery asks for no reconcile, or `undefined` when it does. */

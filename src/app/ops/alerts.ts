@@ -6,7 +6,7 @@
  * report; retries that run out reach the dead-letter queue, which records it the same way. Without
  * ALERT_WEBHOOK_URL alerts are off, and each is logged (`alert.dropped`).
  */
-import type { AlertMessage } from '../../contracts/queue.ts'
+import { type AlertMessage, JOBS_QUEUE, jobMessage } from '../../contracts/queue.ts'
 import type { Deps } from '../deps.ts'
 import { backoffSeconds, type JobOutcome } from '../retry.ts'
 
@@ -26,7 +26,7 @@ export async function raiseAlert(deps: AlertDeps, source: string, text: string):
 		})
 		return
 	}
-	const message: AlertMessage = { v: 1, kind: 'alert', source, text: text.slice(0, 4000) }
+	const message: AlertMessage = jobMessage('alert', { source, text: text.slice(0, 4000) })
 	try {
 		await deps.jobs.send(message)
 	} catch (e) {
@@ -79,7 +79,7 @@ async function recordUndelivered(
 	try {
 		await deps.deadLetters.record({
 			messageId: `alert-${crypto.randomUUID()}`,
-			queue: 'tidegate-jobs',
+			queue: JOBS_QUEUE,
 			kind: 'alert',
 			body: message,
 			reason: `${UNDELIVERED}: ${why}`,

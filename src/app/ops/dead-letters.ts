@@ -2,7 +2,7 @@
  * @module The dead-letter branch: work whose retries are spent is recorded with its reason,
  * and a run it belonged to is marked `dead`, so the dashboard shows it instead of losing it.
  */
-import { jobMessageSchema } from '../../contracts/queue.ts'
+import { JOBS_QUEUE, jobMessageSchema } from '../../contracts/queue.ts'
 import type { Deps } from '../deps.ts'
 import { alertOnDeadRun } from './run-alerts.ts'
 
@@ -24,7 +24,7 @@ export async function recordDeadLetter(deps: Deps, message: Received): Promise<v
 	const reason = parked?.reason ?? `retries exhausted${lastError}`
 	await deps.deadLetters.record({
 		messageId: parked?.messageId ?? message.id,
-		queue: parked?.queue ?? 'tidegate-jobs',
+		queue: parked?.queue ?? JOBS_QUEUE,
 		kind: job.success ? job.data.kind : null,
 		body,
 		reason,

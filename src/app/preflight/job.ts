@@ -5,7 +5,7 @@
  * them, records the result and posts the `tidegate/preflight` commit status. Nothing is written
  * to Cloudflare. A check cut off by the bounds is never reported as a pass.
  */
-import type { PreflightMessage } from '../../contracts/queue.ts'
+import { jobMessage, type PreflightMessage } from '../../contracts/queue.ts'
 import { loadDesiredState } from '../../domain/desired-state/load.ts'
 import type { OwnershipConfig } from '../../domain/desired-state/model.ts'
 import { formatDiagnostic } from '../../domain/diagnostics.ts'
@@ -49,14 +49,12 @@ const ZERO_SHA = '0'.repeat(40)
 
 /** The message that queues the check of a push to the tracked branch; whether `ownership` is configured is decided at that commit. */
 export function preflightMessage(deliveryId: string, push: PushPayload): PreflightMessage {
-	return {
-		v: 1,
-		kind: 'preflight',
+	return jobMessage('preflight', {
 		deliveryId,
 		ref: push.ref,
 		commitSha: push.after,
 		beforeSha: push.before === ZERO_SHA ? null : push.before,
-	}
+	})
 }
 
 /** A failure that ends the check without a verdict. */

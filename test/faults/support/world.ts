@@ -20,7 +20,12 @@ import {
 } from 'cloudflare:test'
 import { env, exports } from 'cloudflare:workers'
 import { expect } from 'vitest'
-import { type JobMessage, jobMessageSchema } from '../../../src/contracts/queue.ts'
+import {
+	DEAD_LETTER_QUEUE,
+	JOBS_QUEUE,
+	type JobMessage,
+	jobMessageSchema,
+} from '../../../src/contracts/queue.ts'
 import { loadDesiredState } from '../../../src/domain/desired-state/load.ts'
 import { RUN_STATUSES, type RunTrigger } from '../../../src/domain/edge/runs.ts'
 import worker from '../../../workers/index.ts'
@@ -32,8 +37,8 @@ import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../../standins/cloudflare
 
 /** wrangler.toml: `max_retries = 5` on tidegate-jobs, so a message is delivered at most six times. */
 export const MAX_DELIVERIES = 6
-export const JOBS_QUEUE = 'tidegate-jobs'
-export const DLQ = 'tidegate-jobs-dlq'
+export { JOBS_QUEUE }
+export const DLQ = DEAD_LETTER_QUEUE
 
 export { desiredYaml, FOREIGN }
 
