@@ -12,7 +12,10 @@ export function webhookAlerts(options: {
 	calls: ApiCallLog
 	fetch?: typeof fetch
 }): AlertSink {
-	const send = recordingFetch('alert', options.calls, options.fetch ?? fetch, { secretPath: true })
+	const send = recordingFetch('alert', options.calls, options.fetch ?? fetch, {
+		secretPath: true,
+		timeoutMs: ALERT_TIMEOUT_MS,
+	})
 	return {
 		async send(alert) {
 			try {
@@ -20,7 +23,6 @@ export function webhookAlerts(options: {
 					method: 'POST',
 					headers: { 'content-type': 'application/json' },
 					body: JSON.stringify({ text: alert.text }),
-					signal: AbortSignal.timeout(ALERT_TIMEOUT_MS),
 				})
 				return response.ok
 					? ok(undefined)

@@ -6,6 +6,7 @@ import { APIConnectionError, APIError } from 'cloudflare/error'
 import { z } from 'zod'
 import type { ApiFailure } from '../../domain/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
+import { apiFailure, failureKind, type HttpFailureKind } from '../http-failure.ts'
 
 const messageItem = z.looseObject({ code: z.number().optional(), message: z.string() })
 
@@ -80,47 +81,24 @@ export function classifyError(e: unknown, token: TokenIdentity): ApiFailure {
 		const errors = Array.isArray(e.errors) ? e.errors : []
 		const detail =
 			errors.length > 0 ? describeErrors(errors) : 'no error details (not a JSON answer)'
-		const invalidHeader = status === 400 && errors.some((x: { code?: number }) => x.code === 6003)
-		if (status === 401 || status === 403 || invalidHeader) {
-			return {
-				kind: 'auth',
-				retryable: false,
-				status,
-				message: `${token.name} was refused (${status}: ${detail}); it needs the ${token.permission} permission on this account`,
-			}
-		}
-		if (status === 429) {
+		const kind = failureKind(status, {
+			authRefused: status === 400 && errors.some((x: { code?: number }) => x.code === 6003),
+		})
+		if (kind === 'rate_limited') {
 			const retryAfterSeconds = parseRetryAfter(e.headers?.get('retry-after') ?? null)
-			return {
-				kind: 'rate_limited',
-				retryable: true,
-				status,
-				retryAfterSeconds,
-				message: `Cloudflare rate limit (429) for ${token.name}; retrying after ${retryAfterSeconds} s`,
-			}
+			return apiFailure(
+				kind,
+				`Cloudflare rate limit (429) for ${token.name}; retrying after ${retryAfterSeconds} s`,
+				{ status, retryAfterSeconds },
+			)
 		}
-		if (status === 404) {
-			return {
-				kind: 'not_found',
-				retryable: false,
-				status,
-				message: `Cloudflare answered 404: ${detail}`,
-			}
+		const messages: Record<Exclude<HttpFailureKind, 'rate_limited'>, string> = {
+			auth: `${token.name} was refused (${status}: ${detail}); it needs the ${token.permission} permission on this account`,
+			not_found: `Cloudflare answered 404: ${detail}`,
+			unavailable: `Cloudflare answered ${status}: ${detail}`,
+			rejected: `Cloudflare rejected the request (${status}): ${detail}`,
 		}
-		if (status >= 500) {
-			return {
-				kind: 'unavailable',
-				retryable: true,
-				status,
-				message: `Cloudflare answered ${status}: ${detail}`,
-			}
-		}
-		return {
-			kind: 'rejected',
-			retryable: false,
-			status,
-			message: `Cloudflare rejected the request (${status}): ${detail}`,
-		}
+		return apiFailure(kind, messages[kind], { status })
 	}
 	if (e instanceof APIConnectionError) {
 		return {

@@ -21,7 +21,10 @@ export function fluxReceiver(options: {
 	fetch?: typeof fetch
 }): FluxReceiverApi {
 	// The Receiver's path is `/hook/<sha256(token + name + namespace)>`: a credential.
-	const send = recordingFetch('flux', options.calls, options.fetch ?? fetch, { secretPath: true })
+	const send = recordingFetch('flux', options.calls, options.fetch ?? fetch, {
+		secretPath: true,
+		timeoutMs: RECEIVER_TIMEOUT_MS,
+	})
 	return {
 		async notify(notice) {
 			const body = JSON.stringify({
@@ -40,7 +43,6 @@ export function fluxReceiver(options: {
 						'x-signature': `sha256=${await hmacSha256Hex(options.secret, body)}`,
 					},
 					body,
-					signal: AbortSignal.timeout(RECEIVER_TIMEOUT_MS),
 				})
 			} catch (e) {
 				return err({

@@ -5,6 +5,7 @@
  */
 import type { ApiCallLog, ApiFailure } from '../../domain/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
+import { apiFailure, failureKind, type HttpFailureKind } from '../http-failure.ts'
 import { recordingFetch } from '../recording-fetch.ts'
 
 /** Per-request timeout; GitHub answers these in well under a second when healthy. */
@@ -28,7 +29,9 @@ export type RepositoryRequest = (
 
 /** Builds the request function of one repository; network failures and timeouts come back retryable. */
 export function repositoryRequest(options: GitHubOptions): RepositoryRequest {
-	const send = recordingFetch('github', options.calls, options.fetch ?? fetch)
+	const send = recordingFetch('github', options.calls, options.fetch ?? fetch, {
+		timeoutMs: GITHUB_TIMEOUT_MS,
+	})
 	const base = `${options.baseUrl.replace(/\/$/, '')}/repos/${options.repository}`
 	return async (path, init = {}) => {
 		try {
@@ -43,7 +46,6 @@ export function repositoryRequest(options: GitHubOptions): RepositoryRequest {
 						...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
 					},
 					...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-					signal: AbortSignal.timeout(GITHUB_TIMEOUT_MS),
 				}),
 			)
 		} catch (e) {
@@ -68,7 +70,10 @@ export async function failure(response: Response, permission: string): Promise<A
 	}
 	const retryAfter = response.headers.get('retry-after')
 	const remaining = response.headers.get('x-ratelimit-remaining')
-	if (status === 429 || (status === 403 && (retryAfter !== null || remaining === '0'))) {
+	const kind = failureKind(status, {
+		rateLimited: status === 403 && (retryAfter !== null || remaining === '0'),
+	})
+	if (kind === 'rate_limited') {
 		const reset = Number(response.headers.get('x-ratelimit-reset'))
 		const retryAfterSeconds =
 			retryAfter !== null && /^\d+$/.test(retryAfter)
@@ -76,42 +81,16 @@ export async function failure(response: Response, permission: string): Promise<A
 				: Number.isFinite(reset) && reset > 0
 					? Math.max(1, Math.ceil(reset - Date.now() / 1000))
 					: 60
-		return {
-			kind: 'rate_limited',
-			retryable: true,
+		return apiFailure(kind, `GitHub rate limit (${status}): ${message}`, {
 			status,
 			retryAfterSeconds,
-			message: `GitHub rate limit (${status}): ${message}`,
-		}
+		})
 	}
-	if (status === 401 || status === 403) {
-		return {
-			kind: 'auth',
-			retryable: false,
-			status,
-			message: `GITHUB_TOKEN was refused (${status}: ${message}); it needs ${permission} on the repository`,
-		}
+	const messages: Record<Exclude<HttpFailureKind, 'rate_limited'>, string> = {
+		auth: `GITHUB_TOKEN was refused (${status}: ${message}); it needs ${permission} on the repository`,
+		not_found: `GitHub answered 404: ${message}`,
+		unavailable: `GitHub answered ${status}: ${message}`,
+		rejected: `GitHub rejected the request (${status}): ${message}`,
 	}
-	if (status === 404) {
-		return {
-			kind: 'not_found',
-			retryable: false,
-			status,
-			message: `GitHub answered 404: ${message}`,
-		}
-	}
-	if (status >= 500) {
-		return {
-			kind: 'unavailable',
-			retryable: true,
-			status,
-			message: `GitHub answered ${status}: ${message}`,
-		}
-	}
-	return {
-		kind: 'rejected',
-		retryable: false,
-		status,
-		message: `GitHub rejected the request (${status}): ${message}`,
-	}
+	return apiFailure(kind, messages[kind], { status })
 }

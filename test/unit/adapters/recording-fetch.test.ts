@@ -8,6 +8,20 @@ import { createCallLog, recordingFetch } from '../../../src/adapters/recording-f
 const ok: typeof fetch = async () => new Response('ok')
 
 describe('recordingFetch', () => {
+	it('gives up on a call that outlasts timeoutMs, and records it as failed', async () => {
+		const calls = createCallLog()
+		const hangs: typeof fetch = (input) =>
+			new Promise((_, reject) => {
+				const signal = (input as Request).signal
+				signal.addEventListener('abort', () => reject(signal.reason))
+			})
+		const send = recordingFetch('alert', calls, hangs, { timeoutMs: 20 })
+		await expect(send('https://alerts.test/x')).rejects.toMatchObject({ name: 'TimeoutError' })
+		expect(calls.since(0)).toEqual([
+			{ api: 'alert', method: 'GET', path: '/x', status: null, ms: expect.any(Number) },
+		])
+	})
+
 	it('records method, path, status and time, never the query string', async () => {
 		const calls = createCallLog()
 		await recordingFetch('github', calls, ok)('https://api.github.test/repos/o/r?access_token=x')
