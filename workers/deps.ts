@@ -6,7 +6,6 @@ import pkg from '../package.json' with { type: 'json' }
 import { httpAgentClient } from '../src/adapters/agent/client.ts'
 import { webhookAlerts } from '../src/adapters/alert/webhook.ts'
 import {
-	CLOUDFLARE_API_BASE_URL,
 	type CloudflareEdgeApis,
 	cloudflareEdgeApis,
 	withEdgeApis,
@@ -37,40 +36,36 @@ import {
 	type ConfigName,
 	type ConfigValues,
 	type FeatureOff,
-	findFeaturesOff,
-	findMissingConfig,
-	isSet,
-	usableConfig,
+	parseConfig,
 } from '../src/app/config.ts'
 import type { Deps } from '../src/app/deps.ts'
 import { consoleLogger } from '../src/lib/log.ts'
 
 /** Builds the dependencies for one invocation. Never throws on missing configuration. */
 export function buildDeps(env: Env): Deps {
-	const values = env as unknown as ConfigValues
+	// Refused values (a short secret, a bearer token reusing the HMAC key, a URL that is not
+	// http(s)) count as unset, and defaults are applied, once, here; /healthz says what is wrong.
+	const config = parseConfig(env as unknown as ConfigValues)
+	const usable = config.values
 	const calls = createCallLog()
 	const cloudflare = cloudflareEdgeApis({
-		baseURL: isSet(env.CF_API_BASE_URL) ? env.CF_API_BASE_URL : CLOUDFLARE_API_BASE_URL,
-		tunnelToken: setOrUndefined(env.CF_TUNNEL_API_TOKEN),
-		zeroTrustToken: setOrUndefined(env.CF_ZERO_TRUST_API_TOKEN),
-		dnsToken: setOrUndefined(env.CF_DNS_API_TOKEN),
+		baseURL: usable.CF_API_BASE_URL,
+		tunnelToken: usable.CF_TUNNEL_API_TOKEN?.trim(),
+		zeroTrustToken: usable.CF_ZERO_TRUST_API_TOKEN?.trim(),
+		dnsToken: usable.CF_DNS_API_TOKEN?.trim(),
 		calls,
 	})
 	const github =
-		isSet(env.GITHUB_TOKEN) && isSet(env.GITHUB_REPOSITORY)
+		usable.GITHUB_TOKEN !== undefined && usable.GITHUB_REPOSITORY !== undefined
 			? {
-					baseUrl: isSet(env.GITHUB_API_BASE_URL)
-						? env.GITHUB_API_BASE_URL
-						: 'https://api.github.com',
-					token: env.GITHUB_TOKEN,
-					repository: env.GITHUB_REPOSITORY,
+					baseUrl: usable.GITHUB_API_BASE_URL,
+					token: usable.GITHUB_TOKEN,
+					repository: usable.GITHUB_REPOSITORY,
 					calls,
 				}
 			: undefined
-	const featuresOff = findFeaturesOff(values)
+	const featuresOff = config.featuresOff
 	warnFeaturesOff(featuresOff)
-	// Refused secrets (too short, a bearer token reusing the HMAC key) count as unset; /healthz says why.
-	const usable = usableConfig(values)
 	const secrets = (...names: ConfigName[]) =>
 		names.map((name) => usable[name]).filter((v) => v !== undefined)
 	const receiverSecret = usable.FLUX_RECEIVER_SECRET
@@ -79,16 +74,16 @@ export function buildDeps(env: Env): Deps {
 	return withEdgeApis<Omit<Deps, keyof CloudflareEdgeApis>>(
 		{
 			version: pkg.version,
-			missingConfig: findMissingConfig(values),
+			missingConfig: config.missing,
 			featuresOff,
 			log: consoleLogger,
 			now: () => Date.now(),
 			sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 			source: {
-				branch: isSet(env.GITHUB_BRANCH) ? env.GITHUB_BRANCH : 'main',
-				path: isSet(env.TIDEGATE_CONFIG_PATH) ? env.TIDEGATE_CONFIG_PATH : 'tidegate.yaml',
+				branch: usable.GITHUB_BRANCH,
+				path: usable.TIDEGATE_CONFIG_PATH,
 			},
-			repositoryName: isSet(env.GITHUB_REPOSITORY) ? env.GITHUB_REPOSITORY : undefined,
+			repositoryName: usable.GITHUB_REPOSITORY,
 			webhookSecrets: {
 				github: secrets('GITHUB_WEBHOOK_SECRET', 'GITHUB_WEBHOOK_SECRET_PREVIOUS'),
 				flux: secrets('FLUX_WEBHOOK_SECRET', 'FLUX_WEBHOOK_SECRET_PREVIOUS'),
@@ -97,11 +92,11 @@ export function buildDeps(env: Env): Deps {
 			adminAuth: {
 				adminTokens: secrets('ADMIN_TOKEN', 'ADMIN_TOKEN_PREVIOUS'),
 				access:
-					isSet(env.ACCESS_TEAM_DOMAIN) && isSet(env.ACCESS_AUD)
-						? { teamDomain: env.ACCESS_TEAM_DOMAIN, audience: env.ACCESS_AUD }
+					usable.ACCESS_TEAM_DOMAIN !== undefined && usable.ACCESS_AUD !== undefined
+						? { teamDomain: usable.ACCESS_TEAM_DOMAIN, audience: usable.ACCESS_AUD }
 						: undefined,
 			},
-			publicUrl: isSet(env.PUBLIC_URL) ? env.PUBLIC_URL.replace(/\/$/, '') : undefined,
+			publicUrl: usable.PUBLIC_URL?.replace(/\/$/, ''),
 			calls,
 			runs: d1RunStore(env.DB),
 			deliveries: d1DeliveryStore(env.DB),
@@ -120,25 +115,26 @@ export function buildDeps(env: Env): Deps {
 				? gitHubPullRequests(github)
 				: unconfiguredPullRequests('GITHUB_TOKEN and GITHUB_REPOSITORY'),
 			pullRequestChecks: d1PullRequestChecks(env.DB),
-			planForkPullRequests: env.GITHUB_PLAN_FORKS?.trim().toLowerCase() === 'true',
+			planForkPullRequests: usable.GITHUB_PLAN_FORKS?.trim().toLowerCase() === 'true',
 			deployStatuses: d1DeployStatuses(env.DB),
 			alertTracks: d1AlertTracks(env.DB),
-			pinnedOwner: setOrUndefined(env.TIDEGATE_OWNER),
-			convergence: connectorWait(env.CONNECTOR_WAIT_SECONDS),
+			pinnedOwner: usable.TIDEGATE_OWNER?.trim(),
+			convergence: connectorWait(usable.CONNECTOR_WAIT_SECONDS),
 			fluxReceiver:
-				isSet(env.FLUX_RECEIVER_URL) && receiverSecret
-					? fluxReceiver({ url: env.FLUX_RECEIVER_URL, secret: receiverSecret, calls })
+				usable.FLUX_RECEIVER_URL !== undefined && receiverSecret
+					? fluxReceiver({ url: usable.FLUX_RECEIVER_URL, secret: receiverSecret, calls })
 					: undefined,
 			receiverNotifications: d1ReceiverNotifications(env.DB),
 			fluxLedger: d1FluxLedger(env.DB),
 			preflight: d1PreflightStore(env.DB),
-			alerts: isSet(env.ALERT_WEBHOOK_URL)
-				? webhookAlerts({ url: env.ALERT_WEBHOOK_URL, calls })
-				: undefined,
+			alerts:
+				usable.ALERT_WEBHOOK_URL === undefined
+					? undefined
+					: webhookAlerts({ url: usable.ALERT_WEBHOOK_URL, calls }),
 			agentSecret,
 			agent:
-				isSet(env.AGENT_URL) && agentSecret
-					? httpAgentClient({ url: env.AGENT_URL, secret: agentSecret, calls })
+				usable.AGENT_URL !== undefined && agentSecret
+					? httpAgentClient({ url: usable.AGENT_URL, secret: agentSecret, calls })
 					: undefined,
 			rateLimiter: env.INTAKE_LIMITER
 				? { allow: async (key) => (await env.INTAKE_LIMITER.limit({ key })).success }
@@ -155,13 +151,9 @@ export function buildDeps(env: Env): Deps {
  * default 30), polling every 2 s or five times in a shorter window.
  */
 function connectorWait(value: string | undefined): { windowMs: number; pollMs: number } {
-	const seconds = isSet(value) && /^\d{1,3}$/.test(value.trim()) ? Number(value) : 30
+	const seconds = value !== undefined && /^\d{1,3}$/.test(value.trim()) ? Number(value) : 30
 	const windowMs = seconds * 1000
 	return { windowMs, pollMs: Math.min(2_000, Math.max(100, windowMs / 5)) }
-}
-
-function setOrUndefined(value: string | undefined): string | undefined {
-	return isSet(value) ? value.trim() : undefined
 }
 
 let warnedFeaturesOff = false

@@ -1,7 +1,10 @@
 /**
- * @module The Worker's configuration (DESIGN.md "Worker configuration"): which names exist,
- * what each is for, and which are missing. Values never leave this module's callers.
+ * @module The Worker's configuration, parsed once at the entry: which names exist, what each is
+ * for, the defaults, which values are refused (a short secret, a URL that is not http(s)) and which
+ * are missing. A capability whose configuration is missing is off; the rest keep working. Values
+ * never leave this module's callers.
  */
+import { z } from 'zod'
 
 /** Every variable and secret tidegate reads, with the capability that needs it. */
 export const CONFIG = {
@@ -12,17 +15,21 @@ export const CONFIG = {
 	},
 	GITHUB_BRANCH: {
 		secret: false,
-		optional: false,
+		optional: true,
+		default: 'main',
 		neededFor: 'knowing which branch is the desired state',
 	},
 	TIDEGATE_CONFIG_PATH: {
 		secret: false,
-		optional: false,
+		optional: true,
+		default: 'tidegate.yaml',
 		neededFor: 'finding tidegate.yaml in the repository',
 	},
 	GITHUB_API_BASE_URL: {
 		secret: false,
-		optional: false,
+		optional: true,
+		default: 'https://api.github.com',
+		url: true,
 		neededFor: 'reading the repository and posting commit statuses',
 	},
 	GITHUB_TOKEN: {
@@ -35,7 +42,13 @@ export const CONFIG = {
 		optional: false,
 		neededFor: 'accepting GitHub push webhooks (all are refused without it)',
 	},
-	CF_API_BASE_URL: { secret: false, optional: false, neededFor: 'reaching the Cloudflare API' },
+	CF_API_BASE_URL: {
+		secret: false,
+		optional: true,
+		default: 'https://api.cloudflare.com/client/v4',
+		url: true,
+		neededFor: 'reaching the Cloudflare API',
+	},
 	CF_TUNNEL_API_TOKEN: {
 		secret: true,
 		optional: false,
@@ -68,7 +81,12 @@ export const CONFIG = {
 		optional: false,
 		neededFor: 'accepting Flux notification events (all are refused without it)',
 	},
-	AGENT_URL: { secret: false, optional: false, neededFor: 'checking egress from every node' },
+	AGENT_URL: {
+		secret: false,
+		optional: false,
+		url: true,
+		neededFor: 'checking egress from every node',
+	},
 	AGENT_SECRET: {
 		secret: true,
 		optional: false,
@@ -82,6 +100,7 @@ export const CONFIG = {
 	ALERT_WEBHOOK_URL: {
 		secret: true,
 		optional: true,
+		url: true,
 		neededFor: 'sending alerts (Slack-compatible webhook)',
 	},
 	ACCESS_TEAM_DOMAIN: {
@@ -93,6 +112,7 @@ export const CONFIG = {
 	FLUX_RECEIVER_URL: {
 		secret: false,
 		optional: true,
+		url: true,
 		neededFor: 'asking Flux to pull right after a push',
 	},
 	FLUX_RECEIVER_SECRET: {
@@ -103,6 +123,7 @@ export const CONFIG = {
 	PUBLIC_URL: {
 		secret: false,
 		optional: true,
+		url: true,
 		neededFor: 'linking commit statuses and alerts to the dashboard',
 	},
 	GITHUB_PLAN_FORKS: {
@@ -136,10 +157,27 @@ export const CONFIG = {
 		optional: true,
 		neededFor: 'rotating the admin token',
 	},
-} as const
+} as const satisfies Record<string, ConfigSpec>
 
-/** A configuration name from DESIGN.md. */
+/** What tidegate knows of one name. */
+interface ConfigSpec {
+	secret: boolean
+	/** Unset is fine: the capability is optional, or the default applies. */
+	optional: boolean
+	/** Applied here, once, when the name is unset (or refused). */
+	default?: string
+	/** The value must be an http(s) URL. */
+	url?: true
+	neededFor: string
+}
+
+/** A configuration name tidegate reads. */
 export type ConfigName = keyof typeof CONFIG
+
+/** The names that have a default: after `parseConfig` they always hold a value. */
+export type DefaultedName = {
+	[N in ConfigName]: (typeof CONFIG)[N] extends { default: string } ? N : never
+}[ConfigName]
 
 /** Configuration values as read from the environment; empty strings count as unset. */
 export type ConfigValues = Partial<Record<ConfigName, string>>
@@ -164,13 +202,27 @@ const LENGTH_CHECKED: ReadonlySet<ConfigName> = new Set<ConfigName>([
 	'ADMIN_TOKEN_PREVIOUS',
 ])
 
+/** Why a setting does not count: unset, or set but refused (never the value). */
+export const CONFIG_PROBLEMS = [
+	'unset',
+	'too short',
+	'same as FLUX_WEBHOOK_SECRET',
+	'not an http(s) URL',
+] as const
+
 /** Configuration that keeps a capability off, in words an operator can act on. */
 export interface MissingConfig {
 	name: ConfigName
 	kind: 'secret' | 'var'
 	neededFor: string
-	/** Why it does not count: unset, or set but refused (never the value). */
-	problem: 'unset' | 'too short' | 'same as FLUX_WEBHOOK_SECRET'
+	problem: (typeof CONFIG_PROBLEMS)[number]
+}
+
+/** An http(s) URL, as `new URL` reads it (what every fetch tidegate makes would do with it). */
+const httpUrl = z.url({ protocol: /^https?$/ })
+
+function isHttpUrl(value: string): boolean {
+	return httpUrl.safeParse(value.trim()).success
 }
 
 /** The bearer tokens of Flux's `generic` provider travel in a header, so never the HMAC key. */
@@ -185,7 +237,11 @@ export function usableConfig(values: ConfigValues): ConfigValues {
 	const usable: ConfigValues = {}
 	for (const name of Object.keys(CONFIG) as ConfigName[]) {
 		const value = values[name]
-		if (isSet(value) && !(LENGTH_CHECKED.has(name) && value.length < MIN_SECRET_LENGTH)) {
+		if (
+			isSet(value) &&
+			!(LENGTH_CHECKED.has(name) && value.length < MIN_SECRET_LENGTH) &&
+			!(isUrlName(name) && !isHttpUrl(value))
+		) {
 			usable[name] = value
 		}
 	}
@@ -211,9 +267,11 @@ export function findMissingConfig(values: ConfigValues): MissingConfig[] {
 				: 'unset'
 			: usable[name] !== undefined
 				? undefined
-				: FLUX_BEARER.includes(name) && (values[name] as string).length >= MIN_SECRET_LENGTH
-					? 'same as FLUX_WEBHOOK_SECRET'
-					: 'too short'
+				: isUrlName(name)
+					? 'not an http(s) URL'
+					: FLUX_BEARER.includes(name) && (values[name] as string).length >= MIN_SECRET_LENGTH
+						? 'same as FLUX_WEBHOOK_SECRET'
+						: 'too short'
 		if (problem) {
 			missing.push({
 				name,
@@ -235,6 +293,41 @@ export function describeMissing(m: MissingConfig): string {
 			return `${m.name} is shorter than ${MIN_SECRET_LENGTH} characters and is refused (make one with openssl rand -hex 32); until then this is off: ${m.neededFor}`
 		case 'same as FLUX_WEBHOOK_SECRET':
 			return `${m.name} is the same value as the Flux HMAC key and is refused: a bearer token travels in a header, the HMAC key must not; Flux bearer mode is off until it differs`
+		case 'not an http(s) URL': {
+			const fallback = defaultOf(m.name)
+			return `${m.name} is not an http(s) URL and is refused; ${fallback === undefined ? `until it is fixed this is off: ${m.neededFor}` : `until it is fixed ${fallback} is used for ${m.neededFor}`}`
+		}
+	}
+}
+
+function isUrlName(name: ConfigName): boolean {
+	return (CONFIG[name] as ConfigSpec).url === true
+}
+
+function defaultOf(name: ConfigName): string | undefined {
+	return (CONFIG[name] as ConfigSpec).default
+}
+
+/** The configuration as the Worker uses it: usable values, the defaults applied, and what is wrong. */
+export interface ParsedConfig {
+	values: ConfigValues & Record<DefaultedName, string>
+	missing: MissingConfig[]
+	featuresOff: FeatureOff[]
+}
+
+/** Parses the environment once: refused values dropped, defaults applied, problems listed. */
+export function parseConfig(env: ConfigValues): ParsedConfig {
+	const values: ConfigValues = usableConfig(env)
+	for (const name of Object.keys(CONFIG) as ConfigName[]) {
+		const fallback = defaultOf(name)
+		if (values[name] === undefined && fallback !== undefined) {
+			values[name] = fallback
+		}
+	}
+	return {
+		values: values as ParsedConfig['values'],
+		missing: findMissingConfig(env),
+		featuresOff: findFeaturesOff(env),
 	}
 }
 

@@ -7,13 +7,9 @@
  * through the Worker, which remembers what it wrote and what is protected). A 429 is waited out
  * (its Retry-After, at most RATE_LIMIT_BUDGET_SECONDS in all), then the command gives up.
  */
-import {
-	CLOUDFLARE_API_BASE_URL,
-	cloudflareEdgeApis,
-	withEdgeApis,
-} from '../adapters/cloudflare/edge-apis.ts'
+import { cloudflareEdgeApis, withEdgeApis } from '../adapters/cloudflare/edge-apis.ts'
 import { createCallLog } from '../adapters/recording-fetch.ts'
-import { isSet } from '../app/config.ts'
+import { CONFIG, isSet } from '../app/config.ts'
 import {
 	type ApplyOutcome,
 	applySync,
@@ -186,7 +182,7 @@ function cliDeps(
 ): EdgeSyncDeps {
 	const set = (value: string | undefined) => (isSet(value) ? value.trim() : undefined)
 	const apis = cloudflareEdgeApis({
-		baseURL: set(env.CF_API_BASE_URL) ?? CLOUDFLARE_API_BASE_URL,
+		baseURL: set(env.CF_API_BASE_URL) ?? CONFIG.CF_API_BASE_URL.default,
 		tunnelToken: set(env.CF_TUNNEL_API_TOKEN),
 		zeroTrustToken: set(env.CF_ZERO_TRUST_API_TOKEN),
 		dnsToken: set(env.CF_DNS_API_TOKEN),

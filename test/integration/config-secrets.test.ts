@@ -117,3 +117,32 @@ describe('a shared secret shorter than 32 characters is refused', () => {
 		expect(buildDeps(env).missingConfig).toEqual([])
 	})
 })
+
+describe('configuration parsed once: defaults, and URLs that are URLs', () => {
+	it('an unset branch, file path and API base URLs take their defaults and are not reported', async () => {
+		const fetch = appWith({
+			GITHUB_BRANCH: '',
+			TIDEGATE_CONFIG_PATH: '',
+			GITHUB_API_BASE_URL: '',
+			CF_API_BASE_URL: '',
+		})
+		const health = await (await fetch('/healthz')).json<{ configProblems: string[] }>()
+		expect(health.configProblems).toEqual([])
+	})
+
+	it('a URL that is not http(s) is named on /healthz and refused; the rest keeps working', async () => {
+		const fetch = appWith({ AGENT_URL: 'agent.internal:8080', PUBLIC_URL: 'ftp://x.test' })
+		const health = await (await fetch('/healthz')).json<{ configProblems: string[] }>()
+		expect(health.configProblems).toEqual([
+			'AGENT_URL is not an http(s) URL and is refused; until it is fixed this is off: checking egress from every node',
+			'PUBLIC_URL is not an http(s) URL and is refused; until it is fixed this is off: linking commit statuses and alerts to the dashboard',
+		])
+		const signed = await githubDelivery(pushPayload())
+		const res = await fetch('/webhooks/github', {
+			method: 'POST',
+			headers: signed.headers,
+			body: await signed.text(),
+		})
+		expect(res.status).toBe(202)
+	})
+})

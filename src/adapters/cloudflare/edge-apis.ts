@@ -18,9 +18,6 @@ import { cloudflareRoutesApi } from './routes.ts'
 import { cloudflareSplitTunnelApi } from './split-tunnel.ts'
 import { cloudflareTunnelApi } from './tunnel.ts'
 
-/** The public API; `CF_API_BASE_URL` points elsewhere (a stand-in, tests). */
-export const CLOUDFLARE_API_BASE_URL = 'https://api.cloudflare.com/client/v4'
-
 /** Where the API is and the tokens that were set (undefined: not set). */
 export interface CloudflareSettings {
 	baseURL: string

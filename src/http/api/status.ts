@@ -3,7 +3,7 @@
  * drifted / failing / suspended, missing configuration, and one summary each of egress and Flux.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
-import { describeMissing } from '../../app/config.ts'
+import { CONFIG_PROBLEMS, describeMissing } from '../../app/config.ts'
 import { statusReport } from '../../app/views/health.ts'
 import type { AppEnv } from '../app.ts'
 import { runSummary, runSummarySchema } from './schemas.ts'
@@ -25,7 +25,7 @@ const statusSchema = z
 				name: z.string(),
 				kind: z.enum(['secret', 'var']),
 				neededFor: z.string(),
-				problem: z.enum(['unset', 'too short', 'same as FLUX_WEBHOOK_SECRET']),
+				problem: z.enum(CONFIG_PROBLEMS),
 				message: z.string().openapi({ description: 'what is wrong and what stays off, in words' }),
 			}),
 		),
