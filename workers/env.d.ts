@@ -1,5 +1,6 @@
 // Optional secrets: not in wrangler.toml's `[secrets] required` (a deploy must not demand them),
-// so `wrangler types` does not know them. Keep in sync with src/app/config.ts.
+// so `wrangler types` does not know them. test/unit/workers/wrangler-config.test.ts checks that
+// every name src/app/config.ts reads is typed here or in the generated types.
 interface Env {
 	ALERT_WEBHOOK_URL?: string
 	FLUX_RECEIVER_SECRET?: string

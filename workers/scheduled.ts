@@ -10,22 +10,22 @@ import { checkEgressJob } from '../src/app/egress/check.ts'
 import { repairMissedDeliveries } from '../src/app/github/repair-deliveries.ts'
 import { housekeeping } from '../src/app/ops/housekeeping.ts'
 import type { JobResult } from '../src/app/ops/jobs.ts'
+import { CRONS, type CronString } from './triggers.ts'
 
 interface Job {
 	name: string
 	run: (deps: Deps) => Promise<JobResult>
 }
 
-/** Cron string → jobs. Keep in sync with `[triggers] crons` in wrangler.toml. */
-export const CRON_JOBS: Record<string, Job[]> = {
-	'*/5 * * * *': [
+/** Cron string → jobs; every string of `CRONS` (wrangler.toml's triggers) has its jobs. */
+export const CRON_JOBS: Record<CronString, Job[]> = {
+	[CRONS.drift]: [
 		{ name: 'drift', run: scheduleDriftCheck },
 		{ name: 'deliveries', run: repairMissedDeliveries },
 		{ name: 'lost-runs', run: failLostRuns },
 	],
-	'17 3 * * *': [{ name: 'housekeeping', run: housekeeping }],
-	// Its own trigger, two minutes after the drift tick: a slow agent never delays a reconcile.
-	'2-59/5 * * * *': [{ name: 'egress', run: checkEgressJob }],
+	[CRONS.housekeeping]: [{ name: 'housekeeping', run: housekeeping }],
+	[CRONS.egress]: [{ name: 'egress', run: checkEgressJob }],
 }
 
 /**
@@ -33,10 +33,10 @@ export const CRON_JOBS: Record<string, Job[]> = {
  * the tick fails afterwards so the platform records it.
  */
 export async function handleScheduled(controller: ScheduledController, deps: Deps): Promise<void> {
-	const jobs = CRON_JOBS[controller.cron]
+	const jobs = (CRON_JOBS as Record<string, Job[] | undefined>)[controller.cron]
 	if (!jobs) {
 		throw new Error(
-			`unknown cron "${controller.cron}": add it to CRON_JOBS in workers/scheduled.ts`,
+			`unknown cron "${controller.cron}": add it to CRONS in workers/triggers.ts and CRON_JOBS in workers/scheduled.ts`,
 		)
 	}
 	const failures: string[] = []

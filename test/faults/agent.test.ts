@@ -6,6 +6,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest'
 import { checkEgress } from '../../src/app/egress/check.ts'
+import { CRONS } from '../../workers/triggers.ts'
 import {
 	commitYaml,
 	egressDeps,
@@ -20,7 +21,7 @@ import { useEdge } from '../integration/support/network.ts'
 import { allRuns, cronTick, resetWorld } from './support/world.ts'
 
 const edge = useEdge()
-const EGRESS_CRON = '2-59/5 * * * *'
+const EGRESS_CRON = CRONS.egress
 const QUICK = { probeTimeoutMs: 200, agentGraceMs: 300 }
 
 beforeEach(async () => {

@@ -29,6 +29,7 @@ import {
 import { loadDesiredState } from '../../../src/domain/desired-state/load.ts'
 import { RUN_STATUSES, type RunTrigger } from '../../../src/domain/edge/runs.ts'
 import worker from '../../../workers/index.ts'
+import { CRONS } from '../../../workers/triggers.ts'
 import { desiredYaml, FOREIGN } from '../../integration/support/desired.ts'
 import { githubDelivery, pushPayload } from '../../integration/support/github.ts'
 import type { Edge } from '../../integration/support/network.ts'
@@ -318,7 +319,7 @@ export async function cronTick(cron: string, onEnv: Env = env): Promise<void> {
 	await worker.scheduled(createScheduledController({ cron }), onEnv, createExecutionContext())
 }
 
-export const DRIFT_CRON = '*/5 * * * *'
+export const DRIFT_CRON = CRONS.drift
 
 // ---- the three promises ----------------------------------------------------------------------
 
