@@ -98,7 +98,7 @@ export default defineConfig({
 				},
 			},
 			{
-				// The fault-injection suite (issue 9, docs/reliability.md): the same real Worker in workerd.
+				// The fault-injection suite (docs/reliability.md): the same real Worker in workerd.
 				plugins: [workerd()],
 				test: {
 					name: 'faults',

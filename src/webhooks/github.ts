@@ -38,7 +38,7 @@ const commitSchema = z.looseObject({
 	removed: z.array(z.string()).default([]),
 })
 
-/** The `push` fields tidegate reads (API-CONTRACTS §2.6). */
+/** The `push` fields tidegate reads (docs/outside-apis.md, GitHub: `push` fields). */
 export const pushPayloadSchema = z.looseObject({
 	ref: z.string().min(1),
 	before: sha,

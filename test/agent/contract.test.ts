@@ -275,7 +275,7 @@ describe('parseAgentCheckResponse (what the Worker trusts)', () => {
 		expect(parse({ ...answer, nodes: [{ ...node, results: [future] }] }).ok).toBe(true)
 	})
 
-	it('rejects what RELIABILITY §7 G lists as bad answers', () => {
+	it('rejects the bad answers of the agent fault class (docs/reliability.md)', () => {
 		expect(parseAgentCheckResponse('<html>502</html>')).toMatchObject({
 			ok: false,
 			error: 'not-json',

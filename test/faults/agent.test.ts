@@ -1,5 +1,5 @@
 /**
- * The in-cluster agent down, slow, or answering garbage (RELIABILITY.md §7 G), against the
+ * The in-cluster agent down, slow, or answering garbage (docs/reliability.md, "Agent: down, slow or answering garbage"), against the
  * Worker's egress check with real agent processes and impostors on loopback: every cell is
  * *unknown* (never failing), no outage window opens or closes, nothing is written to Cloudflare
  * and no reconcile is queued, and the next good check converges to the real matrix.

@@ -1,5 +1,5 @@
 /**
- * The Cloudflare API misbehaving under a reconcile (RELIABILITY.md §7 D): 429 storms with and
+ * The Cloudflare API misbehaving under a reconcile (docs/reliability.md, the "Cloudflare API" fault classes): 429 storms with and
  * without Retry-After, 5xx and HTML error pages, `success: false`, 4xx validation errors, revoked
  * tokens, garbage bodies, connection resets and timeouts mid-reconcile, hand edits between read
  * and write, and a Worker invocation that dies between its two PUTs. Each case checks what was

@@ -1,6 +1,6 @@
 /**
  * Duplicate, racing, failed and out-of-order deliveries, and webhook and cron reconciling at the
- * same moment (RELIABILITY.md §7 A10, A11, E1–E5): each ends with one effect per event, every
+ * same moment (docs/reliability.md, "Deliveries" and "Concurrency"): each ends with one effect per event, every
  * delivery accounted for, and Cloudflare converged.
  */
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test'

@@ -1,5 +1,5 @@
 /**
- * Bad desired state reaching the real Worker (RELIABILITY.md §7 C): every class of broken
+ * Bad desired state reaching the real Worker (docs/reliability.md, the "Desired state" fault classes): every class of broken
  * tidegate.yaml is committed and reconciled. An invalid file fails the run with a located error on
  * the commit and writes nothing; a file the loader normalises (case, trailing dot, IDN, IPv6
  * forms, BOM) is applied in its canonical form; a dangerous change is refused by a rail. After each

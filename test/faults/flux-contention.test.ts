@@ -1,5 +1,5 @@
 /**
- * Concurrent Flux events for one object (issue 14 §4, issue 17). Each event is one atomic write
+ * Concurrent Flux events for one object (docs/reliability.md, "Flux events racing for one object"). Each event is one atomic write
  * that holds only against the object version it was computed from; the loser of a race writes
  * nothing and is answered 503 with Retry-After, and Flux sends it again. No retry loop runs inside
  * the request. The sender here behaves like notification-controller's (go-retryablehttp: RetryMax

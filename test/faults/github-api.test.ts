@@ -1,5 +1,5 @@
 /**
- * GitHub's API failing while a push is being applied (RELIABILITY.md §7 C1, D): the branch head,
+ * GitHub's API failing while a push is being applied (docs/reliability.md, "GitHub API: outages during a push"): the branch head,
  * the file or the commit statuses answer 5xx, rate limits, 401 or nothing at all. A failed read
  * is never an empty desired state: nothing is written to Cloudflare until the read succeeds; the
  * push's run retries and converges, or ends in the dead-letter queue with the cause.

@@ -1,5 +1,5 @@
 /**
- * Bad input at the webhook doors (RELIABILITY.md §7 A, B): forged, malformed, oversized,
+ * Bad input at the webhook doors (docs/reliability.md, the "GitHub intake" and "Flux intake" fault classes): forged, malformed, oversized,
  * mistyped and misdirected deliveries to `POST /webhooks/github` and `POST /webhooks/flux` of the
  * real Worker. A refused delivery leaves no trace (no delivery row, no run, no queue message, no
  * Cloudflare call); an accepted one is accounted for; nothing answers 5xx except the Worker's

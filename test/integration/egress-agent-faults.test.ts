@@ -1,5 +1,5 @@
 /**
- * Everything that can stand between the Worker and a working agent (RELIABILITY.md §7 G): each
+ * Everything that can stand between the Worker and a working agent (docs/reliability.md, "Agent: down, slow or answering garbage"): each
  * must make the check *unknown* — recorded as an agent failure, every cell unknown, no target
  * failing, no outage opened or closed — and the agent itself alerts only after damping.
  */

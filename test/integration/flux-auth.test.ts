@@ -5,7 +5,8 @@ import { parseFluxEvent, verifyFluxAuth, verifyFluxDelivery } from '../../src/we
 
 const enc = (s: string) => new TextEncoder().encode(s)
 
-// API-CONTRACTS §3.5 (notification-controller forwarder_test.go + client_test.go testEvent()).
+// The published test vector (notification-controller forwarder_test.go + client_test.go testEvent();
+// docs/outside-apis.md, Flux: generic-hmac).
 const KEY = '7152fed34dd6149a7c75a276c510da27cb6f82b0'
 const BODY =
 	'{"involvedObject":{"kind":"GitRepository","namespace":"gitops-system","name":"webapp"},"severity":"info","timestamp":"2022-09-30T06:40:29Z","message":"message","reason":"reason","metadata":{"test":"metadata"},"reportingController":"source-controller","reportingInstance":"source-controller-xyz"}'

@@ -58,7 +58,7 @@ const okEvent = () =>
 beforeEach(resetLedger)
 
 describe('POST /webhooks/flux: generic-hmac signatures', () => {
-	// API-CONTRACTS §3.5: notification-controller's own forwarder test, re-derived.
+	// notification-controller's own forwarder test vector, re-derived (docs/outside-apis.md, Flux: generic-hmac).
 	const VECTOR_KEY = '7152fed34dd6149a7c75a276c510da27cb6f82b0'
 	const VECTOR_BODY =
 		'{"involvedObject":{"kind":"GitRepository","namespace":"gitops-system","name":"webapp"},"severity":"info","timestamp":"2022-09-30T06:40:29Z","message":"message","reason":"reason","metadata":{"test":"metadata"},"reportingController":"source-controller","reportingInstance":"source-controller-xyz"}'
@@ -446,7 +446,7 @@ describe('tolerant schema', () => {
 		})
 	})
 
-	it("records API-CONTRACTS' illustrative events as sent", async () => {
+	it('records illustrative kustomize- and helm-controller events as sent', async () => {
 		const kustomization =
 			'{"involvedObject":{"kind":"Kustomization","namespace":"flux-system","name":"infra","uid":"11111111-2222-3333-4444-555555555555","apiVersion":"kustomize.toolkit.fluxcd.io/v1","resourceVersion":"42"},"severity":"info","timestamp":"2026-01-02T03:04:05Z","message":"Reconciliation finished in 812.4ms, next run in 5m0s","reason":"ReconciliationSucceeded","metadata":{"commit_status":"update","revision":"main@sha1:0123456789abcdef0123456789abcdef01234567"},"reportingController":"kustomize-controller","reportingInstance":"kustomize-controller-abc"}'
 		const helm =

@@ -64,7 +64,7 @@ export function cloudflareTunnelApi(client: ReturnType<typeof createTunnelClient
 			}
 			try {
 				const response = await configurations
-					// The SDK's type wants a hostname on every rule; the catch-all has none (API-CONTRACTS §0.2).
+					// The SDK's type wants a hostname on every rule; the catch-all has none (docs/outside-apis.md, Cloudflare: the catch-all ingress rule).
 					.update(ref.tunnelId, { account_id: ref.accountId, config } as Parameters<
 						typeof configurations.update
 					>[1])

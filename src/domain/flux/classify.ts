@@ -1,6 +1,6 @@
 /**
  * @module Classification of Flux failures: a stable id and a one-line remediation hint per class,
- * from the event's reason and message (API-CONTRACTS §3.7). Rules are ordered, most specific first;
+ * from the event's reason and message (docs/outside-apis.md, Flux: messages). Rules are ordered, most specific first;
  * anything unrecognised is `other`. Pure and total: no input makes it throw.
  */
 

@@ -1,5 +1,5 @@
 /**
- * @module A Flux notification-controller event as tidegate understands it (API-CONTRACTS §3):
+ * @module A Flux notification-controller event as tidegate understands it (docs/outside-apis.md, Flux):
  * metadata keys with or without their API-group prefix, every revision format Flux has used, and
  * the outcome an event reports for its object (success, failure, or progress on the way).
  */

@@ -1,5 +1,5 @@
 /**
- * @module The fault suite's view of the real Worker in workerd (issue 9): deliver pushes through
+ * @module The fault suite's view of the real Worker in workerd (docs/reliability.md): deliver pushes through
  * `POST /webhooks/github`, fire cron, play the queue, and check the three promises every fault
  * test makes — nothing was written that should not be, no event was lost (each delivery is
  * applied, deduplicated, ignored, or dead-lettered with a reason), and the system converges.

@@ -1,4 +1,4 @@
-// Builds Flux notification-controller deliveries the way Flux sends them (API-CONTRACTS §3.2-3.5):
+// Builds Flux notification-controller deliveries the way Flux sends them (docs/outside-apis.md, Flux):
 // compact JSON of eventv1.Event in Go field order, `X-Signature: sha256=<hex>` over those bytes.
 import { env, exports } from 'cloudflare:workers'
 import { HttpResponse, http } from 'msw'

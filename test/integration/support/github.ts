@@ -1,4 +1,4 @@
-// Builds signed GitHub deliveries the way GitHub sends them (API-CONTRACTS §2.1).
+// Builds signed GitHub deliveries the way GitHub sends them (docs/outside-apis.md, GitHub: a delivery).
 import { hmacSha256Hex } from '../../../src/lib/secrets.ts'
 
 export const WEBHOOK_SECRET = 'test-github-webhook-secret-0123456789abcdef'

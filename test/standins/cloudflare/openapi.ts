@@ -2,7 +2,7 @@
  * @module The published Cloudflare OpenAPI subset (test/fixtures/contracts/) made usable as JSON
  * Schema, and the one place where its errata are applied. The subset is the 2024 spec; the
  * errata record where today's API (cloudflare@7.3.0 SDK types, developers.cloudflare.com,
- * observed answers) differs. See /work/shared/notes/API-CONTRACTS.md §0 and §1.
+ * observed answers) differs. See docs/outside-apis.md, Cloudflare.
  */
 
 /** A parsed JSON object. */

@@ -175,7 +175,7 @@ export interface CloudflareStandinSeed {
 	connectors?: number
 }
 
-/** The default account (the example in DESIGN.md). */
+/** The default account (the example in docs/desired-state.md). */
 export const DEFAULT_ACCOUNT_ID = '0123456789abcdef0123456789abcdef'
 /** The default tunnel. */
 export const DEFAULT_TUNNEL_ID = '6ff4dfd7-2b77-4a4f-84d9-3241bea658dc'

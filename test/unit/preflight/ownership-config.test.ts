@@ -10,7 +10,7 @@ const ownershipDoc = (...lines: string[]) =>
 	['version: 1', 'owner: oceanid', 'ownership:', ...lines, ''].join('\n')
 
 describe('a valid ownership section', () => {
-	it("DESIGN.md's example loads, with defaults for the optional lists", () => {
+	it('the documented example (docs/preflight.md) loads, with defaults for the optional lists', () => {
 		const { state } = validState(
 			ownershipDoc(
 				'  fluxPaths: ["clusters/tethys/**"]',

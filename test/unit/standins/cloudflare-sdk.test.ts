@@ -190,7 +190,7 @@ describe('cloudflare SDK against the stand-in', () => {
 		expect((error as InternalServerError).status).toBe(502)
 	})
 
-	it('200 with success:false does not throw: the SDK returns null (API-CONTRACTS §1.8)', async () => {
+	it('200 with success:false does not throw: the SDK returns null (docs/outside-apis.md, Cloudflare)', async () => {
 		running.standin.addFault({ path: '/**', kind: 'success-false', times: 1 })
 		const result = await tunnels.zeroTrust.tunnels.cloudflared.configurations.get(
 			DEFAULT_TUNNEL_ID,
