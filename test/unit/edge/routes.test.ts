@@ -5,7 +5,7 @@ import { type AppliedRoutes, planRoutes } from '../../../src/domain/edge/kinds/r
 import { edgeResources, ownershipFrom } from '../../../src/domain/edge/resources.ts'
 import type { LiveRoute } from '../../../src/domain/edge/state.ts'
 import { ok } from '../../../src/lib/result.ts'
-import { diagnosticsOf } from '../domain/desired-state-helpers.ts'
+import { diagnosticsOf } from '../desired-state/support.ts'
 import { ACCOUNT, desired, history, TUNNEL } from './support.ts'
 
 const OTHER_TUNNEL = '11111111-2222-4333-8444-555555555555'

@@ -3,7 +3,7 @@
  * about (`line:col path message`, as `tidegate validate` prints it).
  */
 import { describe, expect, it } from 'vitest'
-import { diagnosticsOf, validState } from '../domain/desired-state-helpers.ts'
+import { diagnosticsOf, validState } from '../desired-state/support.ts'
 
 /** A document whose `ownership` section is `lines`; its first line is line 4 of the file. */
 const ownershipDoc = (...lines: string[]) =>

@@ -3,7 +3,7 @@
  * at its YAML path and line:column; good input is normalised the way cloudflared compares it.
  */
 import { describe, expect, it } from 'vitest'
-import { diagnosticsOf, ingressDoc, validState } from './desired-state-helpers.ts'
+import { diagnosticsOf, ingressDoc, validState } from './support.ts'
 
 const CATCH_ALL_ADVICE =
 	'so the rules after it could never match; the catch-all belongs in tunnel.catchAll, which is always last'

@@ -3,7 +3,7 @@
  * and a description still fits Cloudflare's 100 characters once the ` - <owner>` suffix is added.
  */
 import { describe, expect, it } from 'vitest'
-import { diagnosticsOf, includeDoc, validState } from './desired-state-helpers.ts'
+import { diagnosticsOf, includeDoc, validState } from './support.ts'
 
 /** One include entry (two lines) with the given address. */
 const entry = (address: string, description = 'Net'): string[] => [

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { MAX_DESIRED_STATE_BYTES } from '../../../src/domain/desired-state/load.ts'
-import { diagnosticsOf, ingressDoc, isRefused, validState } from './desired-state-helpers.ts'
+import { diagnosticsOf, ingressDoc, isRefused, validState } from './support.ts'
 
 const MINIMAL = 'version: 1\nowner: oceanid\n'
 
