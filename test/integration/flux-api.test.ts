@@ -1,5 +1,7 @@
 import { exports } from 'cloudflare:workers'
+import type { z } from '@hono/zod-openapi'
 import { beforeAll, describe, expect, it } from 'vitest'
+import type { deploymentSchema, fluxEventSchema } from '../../src/http/api/flux-schemas.ts'
 import {
 	ADMIN,
 	adminGet,
@@ -14,25 +16,12 @@ import {
 // Transitions queue alerts; the stand-in endpoint takes them so the consumer has somewhere to send.
 useAlertCapture()
 
-interface EventItem {
-	id: number
-	object: { kind: string; namespace: string; name: string; label: string }
-	severity: string
-	outcome: string
-	class: string | null
-	revision: string | null
-	commitSha: string | null
-}
+// The API's own schemas: the test reads the answers as the OpenAPI document describes them.
+type EventItem = z.infer<typeof fluxEventSchema>
+type DeploymentItem = z.infer<typeof deploymentSchema>
 interface Page<T> {
 	items: T[]
 	nextCursor: string | null
-}
-interface DeploymentItem {
-	id: number
-	commitSha: string | null
-	revision: string | null
-	status: string
-	objects: { label: string; outcome: string }[]
 }
 
 const [c1, c2, c3] = [sha('api-1'), sha('api-2'), sha('api-3')]
