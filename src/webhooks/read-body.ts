@@ -4,7 +4,7 @@
  * cap is refused without reading, a chunked body is refused as soon as it passes the cap, and a body
  * that trickles in (a slow-drip sender holding the request open) is dropped at the deadline.
  */
-import { declaresMoreThan, readCapped } from '../lib/read-capped.ts'
+import { readCapped } from '../lib/read-capped.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 
 /** The default webhook body cap: 1 MiB. */
@@ -21,11 +21,6 @@ export type BodyFailure =
 	| { kind: 'too_large'; limit: number }
 	| { kind: 'too_slow'; timeoutMs: number }
 	| { kind: 'unreadable'; message: string }
-
-/** True when the request declares a body larger than `limit`. */
-export function declaredTooLarge(request: Request, limit: number): boolean {
-	return declaresMoreThan(request.headers.get('content-length'), limit)
-}
 
 /** Reads at most `limit` bytes of the body, all of it within `timeoutMs`. */
 export async function readBodyCapped(

@@ -22,17 +22,6 @@ export interface Ownership {
 	hasHistory: boolean
 }
 
-/** No history: nothing is tidegate's until it writes it. */
-export function noOwnership(owner: string): Ownership {
-	return {
-		suffix: ` - ${owner}`,
-		written: new Set(),
-		protected: new Set(),
-		foreignBefore: null,
-		hasHistory: false,
-	}
-}
-
 /** Whose an item is. */
 export type Claim = 'ours' | 'claimed' | 'foreign'
 
