@@ -218,11 +218,55 @@ export interface MissingConfig {
 	problem: (typeof CONFIG_PROBLEMS)[number]
 }
 
+type Refusal = Exclude<MissingConfig['problem'], 'unset'>
+
 /** An http(s) URL, as `new URL` reads it (what every fetch tidegate makes would do with it). */
 const httpUrl = z.url({ protocol: /^https?$/ })
 
-function isHttpUrl(value: string): boolean {
-	return httpUrl.safeParse(value.trim()).success
+/** What a set value of `name` must be; a refusal's message is its problem. */
+function settingSchema(name: ConfigName): z.ZodType<string> {
+	const refused = (problem: Refusal) => ({ message: problem, abort: true })
+	let schema: z.ZodType<string> = z.string()
+	if (LENGTH_CHECKED.has(name)) {
+		schema = schema.refine((v) => v.length >= MIN_SECRET_LENGTH, refused('too short'))
+	}
+	if (isUrlName(name)) {
+		schema = schema.refine(
+			(v) => httpUrl.safeParse(v.trim()).success,
+			refused('not an http(s) URL'),
+		)
+	}
+	return schema
+}
+
+/** Every setting tidegate reads; blank counts as unset, and unknown names (bindings) are ignored. */
+const SETTINGS = z.object(
+	Object.fromEntries(
+		(Object.keys(CONFIG) as ConfigName[]).map((name) => [
+			name,
+			z.preprocess(
+				(v) => (isSet(v as string | undefined) ? v : undefined),
+				settingSchema(name).optional(),
+			),
+		]),
+	),
+)
+
+/** The settings that are set but refused, and why: parsed once with `SETTINGS`, then the Flux rule. */
+function refusedSettings(values: ConfigValues): Map<ConfigName, Refusal> {
+	const refused = new Map<ConfigName, Refusal>()
+	const parsed = SETTINGS.safeParse(values)
+	for (const issue of parsed.success ? [] : parsed.error.issues) {
+		refused.set(issue.path[0] as ConfigName, issue.message as Refusal)
+	}
+	const usable = (name: ConfigName) => (refused.has(name) ? undefined : values[name])
+	for (const name of FLUX_BEARER) {
+		const token = usable(name)
+		if (isSet(token) && FLUX_HMAC.some((key) => isSet(usable(key)) && usable(key) === token)) {
+			refused.set(name, 'same as FLUX_WEBHOOK_SECRET')
+		}
+	}
+	return refused
 }
 
 /** The bearer tokens of Flux's `generic` provider travel in a header, so never the HMAC key. */
@@ -234,20 +278,12 @@ const FLUX_HMAC: readonly ConfigName[] = ['FLUX_WEBHOOK_SECRET', 'FLUX_WEBHOOK_S
  * `MIN_SECRET_LENGTH` dropped, and a Flux bearer token equal to a Flux HMAC key dropped.
  */
 export function usableConfig(values: ConfigValues): ConfigValues {
+	const refused = refusedSettings(values)
 	const usable: ConfigValues = {}
 	for (const name of Object.keys(CONFIG) as ConfigName[]) {
 		const value = values[name]
-		if (
-			isSet(value) &&
-			!(LENGTH_CHECKED.has(name) && value.length < MIN_SECRET_LENGTH) &&
-			!(isUrlName(name) && !isHttpUrl(value))
-		) {
+		if (isSet(value) && !refused.has(name)) {
 			usable[name] = value
-		}
-	}
-	for (const name of FLUX_BEARER) {
-		if (FLUX_HMAC.some((key) => usable[key] !== undefined && usable[key] === usable[name])) {
-			delete usable[name]
 		}
 	}
 	return usable
@@ -255,23 +291,18 @@ export function usableConfig(values: ConfigValues): ConfigValues {
 
 /**
  * Lists required configuration that is unset, and every setting that is set but refused (a short
- * secret, optional ones included; a bearer token reusing the HMAC key). Never returns a value.
+ * secret, optional ones included; a bearer token reusing the HMAC key; a URL that is not http(s)).
+ * Never returns a value.
  */
 export function findMissingConfig(values: ConfigValues): MissingConfig[] {
-	const usable = usableConfig(values)
+	const refused = refusedSettings(values)
 	const missing: MissingConfig[] = []
 	for (const name of Object.keys(CONFIG) as ConfigName[]) {
 		const problem: MissingConfig['problem'] | undefined = !isSet(values[name])
 			? CONFIG[name].optional
 				? undefined
 				: 'unset'
-			: usable[name] !== undefined
-				? undefined
-				: isUrlName(name)
-					? 'not an http(s) URL'
-					: FLUX_BEARER.includes(name) && (values[name] as string).length >= MIN_SECRET_LENGTH
-						? 'same as FLUX_WEBHOOK_SECRET'
-						: 'too short'
+			: refused.get(name)
 		if (problem) {
 			missing.push({
 				name,
