@@ -1,5 +1,5 @@
 /**
- * Benchmark (issue 9): Cloudflare API calls per reconcile — in sync (reads only), one change (at
+ * Benchmark (docs/performance.md): Cloudflare API calls per reconcile — in sync (reads only), one change (at
  * most one PUT per resource), a full rewrite — by running the Worker's own edge-sync core
  * (`planSync` + `applySync`, src/app/edge/sync.ts) against the Cloudflare stand-in in-process,
  * with the official SDK clients the Worker builds. Also the largest config against the free

@@ -1,5 +1,5 @@
 /**
- * Benchmark (issue 9): the Worker bundle as `wrangler deploy` would upload it — raw and gzip
+ * Benchmark (docs/performance.md): the Worker bundle as `wrangler deploy` would upload it — raw and gzip
  * bytes against Cloudflare's 3 MiB (compressed) free-plan limit — and each dependency's share,
  * from esbuild's metafile (`wrangler deploy --dry-run --outdir DIR --metafile`).
  *

@@ -1,5 +1,5 @@
 /**
- * Benchmark (issue 9): estimated CPU per Worker invocation against the Workers Free plan's 10 ms
+ * Benchmark (docs/performance.md): estimated CPU per Worker invocation against the Workers Free plan's 10 ms
  * budget. The Worker's own handlers (workers/index.ts: Hono app, deps, adapters, domain) run in
  * this Node process — V8, as in workerd — with storage bindings replaced by no-op fakes, because
  * in production D1, KV and Queues run elsewhere and their time is not the Worker's CPU. Outside

@@ -1,5 +1,5 @@
 /**
- * Benchmark (issue 6): the egress matrix of 3 nodes × 10 targets, one of which never answers,
+ * Benchmark (docs/performance.md): the egress matrix of 3 nodes × 10 targets, one of which never answers,
  * through real agent processes on loopback, the way the Worker calls them. Prints the wall time
  * of a whole check as a ratio to the probe timeout (goal ≤ 1.3: the fan-out costs about one
  * timeout, not one per node or target) and each agent's resident memory, idle and under load.

@@ -1,5 +1,5 @@
 /**
- * Benchmark (issue 9): planning CPU at 10 / 100 / 1,000 ingress rules and include entries, as a
+ * Benchmark (docs/performance.md): planning CPU at 10 / 100 / 1,000 ingress rules and include entries, as a
  * ratio to parsing (and validating) the same tidegate.yaml. Three plans per size: a first sync
  * against an empty tunnel and a list of 50 foreign entries, one change against the applied state,
  * and in sync.

@@ -1,5 +1,5 @@
 /**
- * Benchmark (issue 9): push-to-applied latency through the local stack (`npm start`: wrangler dev
+ * Benchmark (docs/performance.md): push-to-applied latency through the local stack (`npm start`: wrangler dev
  * with local D1/KV/Queue, the GitHub and Cloudflare stand-ins on loopback). Each push commits a
  * changed tidegate.yaml to the GitHub stand-in, which delivers the signed webhook to the Worker;
  * the clock stops when the Cloudflare stand-in holds the new tunnel configuration. The run's own

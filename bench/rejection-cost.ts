@@ -1,5 +1,5 @@
 /**
- * Benchmark (issue 14): the CPU a refused request costs the Worker, against an accepted one,
+ * Benchmark (docs/performance.md): the CPU a refused request costs the Worker, against an accepted one,
  * measured in the same run. A flood of unauthenticated requests must be answered cheaply: the
  * rate limit (src/http/rate-limit.ts) answers 429 before the body is read or any HMAC computed.
  * The Worker runs in this Node process (V8, as in workerd; bench/lib/worker.ts) with no-op storage

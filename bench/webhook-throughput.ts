@@ -1,5 +1,5 @@
 /**
- * Benchmark (issue 9): webhook ingest throughput. One signed ~7 KB GitHub `push` delivery, a fresh
+ * Benchmark (docs/performance.md): webhook ingest throughput. One signed ~7 KB GitHub `push` delivery, a fresh
  * `X-GitHub-Delivery` on every request, loaded with autocannon against:
  *
  * - tidegate's `POST /webhooks/github` in workerd (Miniflare: the Worker as `wrangler deploy
