@@ -49,6 +49,13 @@ const MAX_YAML_ERRORS = 20
  */
 export const MAX_DIAGNOSTICS = 50
 
+/**
+ * The version of LoadedDesiredState's shape and of what validation produces, part of every cache
+ * key: bump it whenever either changes, so an upgraded Worker never reads a state an older one
+ * cached (test/unit/domain/desired-state-cache.test.ts fails until it is bumped).
+ */
+export const DESIRED_STATE_FORMAT = 1
+
 /** A valid desired state and the warnings it still deserves. */
 export interface LoadedDesiredState {
 	state: DesiredState
