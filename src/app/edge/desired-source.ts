@@ -7,11 +7,7 @@
 import type { LoadedDesiredState } from '../../domain/desired-state/load.ts'
 import { loadDesiredState } from '../../domain/desired-state/load.ts'
 import { formatDiagnostic } from '../../domain/diagnostics.ts'
-import type {
-	DesiredStateCache,
-	FileCache,
-	RepositoryApi,
-} from '../../domain/github/ports.ts'
+import type { DesiredStateCache, FileCache, RepositoryApi } from '../../domain/github/ports.ts'
 import type { ApiFailure } from '../../domain/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
 
