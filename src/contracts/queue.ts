@@ -2,7 +2,7 @@
  * @module Queue messages. They outlive deploys (a message may be retried by the next version),
  * so each carries a version `v` and a `kind`, and is parsed, never trusted.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** Reconcile the edge to the tracked branch's head; `runId` is the run row created when it was queued. */
 export const reconcileMessageSchema = z.object({

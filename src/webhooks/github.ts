@@ -3,7 +3,7 @@
  * payload schemas of the events tidegate acts on. Schemas are loose (GitHub adds fields over time)
  * but strict about what tidegate reads.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { parseHex256, verifyHmacSha256 } from '../lib/secrets.ts'
 
 /** The outcome of checking `X-Hub-Signature-256`. */

@@ -3,7 +3,7 @@
  * cross-field rules (shadowing, overlaps, routes covering the include list, ownership suffix
  * length) live in model.ts.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 
 const accountId = z
 	.string()
