@@ -451,7 +451,12 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 			verifyParse: await measureVerifyParse(body, signature),
 		}
 	} finally {
-		octokit?.kill('SIGTERM')
+		if (octokit && octokit.exitCode === null) {
+			// The next benchmark starts only once this one's processes are gone.
+			const exited = new Promise((r) => octokit?.once('exit', r))
+			octokit.kill('SIGTERM')
+			await exited
+		}
 		await mf?.dispose()
 		rmSync(dir, { recursive: true, force: true })
 	}
