@@ -13,6 +13,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { printJsonResult } from './lib/baseline.ts'
 import { round, type Summary, summarise } from './lib/stats.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -166,8 +167,10 @@ export async function measurePushLatency(offset?: number): Promise<PushLatencyRe
 	}
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-	const r = await measurePushLatency()
+const main = process.argv[1] === fileURLToPath(import.meta.url)
+const measured = main ? await measurePushLatency() : undefined
+if (measured && !printJsonResult(measured)) {
+	const r = measured
 	const line = (name: string, s: Summary) =>
 		`  ${name.padEnd(36)} median ${s.median} ms (min ${s.min}, max ${s.max})`
 	console.log(`${r.pushes} pushes through the local stack`)

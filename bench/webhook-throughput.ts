@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { build } from 'esbuild'
 import { convertV4MiniflareOptions, Miniflare } from 'miniflare'
+import { printJsonResult } from './lib/baseline.ts'
 import { machineCpu, round, type Summary, stealShare, summarise, treeCpuMs } from './lib/stats.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -462,7 +463,24 @@ export async function measureWebhookThroughput(): Promise<ThroughputResult> {
 	}
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** Verify + parse alone (`BENCH_VERIFY_ONLY=1`): the signed bench push, in this process. */
+export function measureVerifyParseOnly(): Promise<{ tidegateUs: number; octokitUs: number }> {
+	const body = benchPushPayload()
+	return measureVerifyParse(
+		body,
+		`sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+	)
+}
+
+const main = process.argv[1] === fileURLToPath(import.meta.url)
+if (main && process.env.BENCH_VERIFY_ONLY) {
+	const r = await measureVerifyParseOnly()
+	if (!printJsonResult(r)) {
+		console.log(
+			`verify + parse in-process: tidegate ${r.tidegateUs} µs, octokit ${r.octokitUs} µs CPU per delivery`,
+		)
+	}
+} else if (main) {
 	const r = await measureWebhookThroughput()
 	console.log(
 		`payload ${r.payloadBytes} B, ${r.connections} connections, ${r.runs} runs × ${r.durationSeconds} s`,
