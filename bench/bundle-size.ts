@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
+import { printJsonResult } from './lib/baseline.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** Cloudflare's Workers Free plan limit on the compressed script size. */
@@ -87,8 +88,10 @@ export function measureBundle(): BundleResult {
 	}
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-	const r = measureBundle()
+const main = process.argv[1] === fileURLToPath(import.meta.url)
+const measured = main ? measureBundle() : undefined
+if (measured && !printJsonResult(measured)) {
+	const r = measured
 	console.log(
 		`bundle: ${(r.rawBytes / 1024).toFixed(1)} KiB raw, ${(r.gzipBytes / 1024).toFixed(1)} KiB gzip = ${(r.gzipShareOfLimit * 100).toFixed(1)}% of the 3 MiB free-plan limit`,
 	)

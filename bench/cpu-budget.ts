@@ -7,8 +7,11 @@
  *
  * - webhook: one signed push through `fetch` (verify, parse, dedupe claim, run row, two sends);
  * - drift cron: the `*\/5` scheduled tick (drift check + missed-delivery repair);
- * - reconcile: the queue invocation the cron queues, in sync (3 Cloudflare reads, file fetched
- *   from GitHub, YAML parsed, planned) and with one change (plus re-reads and 2 PUTs).
+ * - reconcile: the queue invocation the cron queues on an unchanged head (KV keeps what the
+ *   first run cached, as in production), in sync (3 Cloudflare reads, planned) and with one change
+ *   (plus re-reads and 2 PUTs), with examples/tidegate.yaml and with a generated 100-rule file.
+ *
+ * `npm run bench` also runs this file against the baseline commit (bench/lib/baseline.ts).
  *
  *   npx node bench/cpu-budget.ts
  */
@@ -19,20 +22,22 @@ import { fileURLToPath } from 'node:url'
 import { TUNNEL_TOKEN, ZERO_TRUST_TOKEN } from '../test/standins/cloudflare/seed.ts'
 import { createCloudflareStandin } from '../test/standins/cloudflare/standin.ts'
 import { createGitHubStandin } from '../test/standins/github/standin.ts'
+import { printJsonResult } from './lib/baseline.ts'
 import { round } from './lib/stats.ts'
 import {
 	cpuPerCall,
 	type Env,
 	fakeD1,
-	kv,
 	loadWorker,
 	type MessageBatch,
+	memoryKv,
 	noContext,
 	pushRequest,
 	pushSignature,
 	queue,
 	type ScheduledController,
 } from './lib/worker.ts'
+import { benchYaml } from './plan-cpu.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -74,7 +79,7 @@ export async function measureCpuBudget(): Promise<CpuRow[]> {
 	const secret = 'bench-webhook-secret-0123456789abcdef'
 	const env = {
 		DB: fakeD1(),
-		CACHE: kv,
+		CACHE: memoryKv(),
 		JOBS: queue,
 		JOBS_DLQ: queue,
 		CF_API_BASE_URL: 'https://api.cloudflare.test/client/v4',
@@ -181,7 +186,11 @@ export async function measureCpuBudget(): Promise<CpuRow[]> {
 	// First sync once, so the next runs are in sync.
 	await consume()
 	rows.push(
-		await measure('reconcile queue invocation, in sync (examples/tidegate.yaml)', consume, 30),
+		await measure(
+			'reconcile queue invocation, in sync (examples/tidegate.yaml, head unchanged)',
+			consume,
+			30,
+		),
 	)
 	let flip = 0
 	rows.push(
@@ -210,12 +219,23 @@ export async function measureCpuBudget(): Promise<CpuRow[]> {
 			30,
 		),
 	)
+	// A team's file at 10×: a new head with 100 ingress rules and 100 include entries, synced once.
+	await github.push({ files: { 'tidegate.yaml': benchYaml(100) }, delivery: 'skip' })
+	await consume()
+	rows.push(
+		await measure(
+			'reconcile queue invocation, in sync (100 rules + 100 entries, head unchanged)',
+			consume,
+			30,
+		),
+	)
 	globalThis.fetch = realFetch
 	return rows
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-	for (const row of await measureCpuBudget()) {
+	const rows = await measureCpuBudget()
+	for (const row of printJsonResult(rows) ? [] : rows) {
 		console.log(
 			`${row.path.padEnd(64)} ${row.cpuMs.toFixed(3).padStart(8)} ms CPU (${(row.shareOfFreePlan * 100).toFixed(0)}% of 10 ms; spread ${(row.spread * 100).toFixed(0)}%)`,
 		)

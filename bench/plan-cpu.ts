@@ -19,6 +19,7 @@ import type {
 	LiveTunnelConfig,
 } from '../src/domain/edge/state.ts'
 import { ok } from '../src/lib/result.ts'
+import { printJsonResult } from './lib/baseline.ts'
 import { round, summarise } from './lib/stats.ts'
 
 const ACCOUNT = '0123456789abcdef0123456789abcdef'
@@ -220,7 +221,8 @@ export function measurePlanCpu(sizes = [10, 100, 1000]): PlanCpuRow[] {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-	for (const row of measurePlanCpu()) {
+	const rows = measurePlanCpu()
+	for (const row of printJsonResult(rows) ? [] : rows) {
 		console.log(
 			`${String(row.size).padStart(5)} rules+entries (${row.yamlBytes} B): parse ${row.parseUs} µs; plan first sync ${row.firstSyncUs} µs (×${row.ratios.firstSync}), one change ${row.oneChangeUs} µs (×${row.ratios.oneChange}), in sync ${row.inSyncUs} µs (×${row.ratios.inSync})`,
 		)

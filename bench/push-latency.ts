@@ -5,13 +5,15 @@
  * the clock stops when the Cloudflare stand-in holds the new tunnel configuration. The run's own
  * timestamps split the time into webhook answer, wait in the queue, and the reconcile.
  *
- *   npx node bench/push-latency.ts        (BENCH_PUSHES=8, TIDEGATE_PORT_OFFSET=30000 by default)
+ *   npx node bench/push-latency.ts        (BENCH_PUSHES=8; TIDEGATE_PORT_OFFSET: a free one by default)
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { printJsonResult } from './lib/baseline.ts'
 import { round, type Summary, summarise } from './lib/stats.ts'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
@@ -30,10 +32,41 @@ export interface PushLatencyResult {
 	reconcile: Summary
 }
 
-/** Boots the local stack on a port offset and a fresh state directory, measures, stops it. */
-export async function measurePushLatency(
-	offset = Number(process.env.TIDEGATE_PORT_OFFSET ?? 30_000),
-): Promise<PushLatencyResult> {
+/** True when nothing listens on 127.0.0.1:`port` (it can be bound now). */
+function portIsFree(port: number): Promise<boolean> {
+	return new Promise((resolve) => {
+		const server = createServer()
+		server.once('error', () => resolve(false))
+		server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+	})
+}
+
+/**
+ * A port offset at which every port of the local stack is free. A fixed offset once met a port the
+ * previous benchmark's processes had just used (EADDRINUSE); the ports are probed instead.
+ */
+async function freeOffset(): Promise<number> {
+	// A second instance of the module (the query), so this process's own PORTS keep their offset.
+	const { PORTS } = (await import(
+		String(new URL('../scripts/local/stack.ts?port-probe', import.meta.url))
+	)) as { PORTS: Record<string, number | readonly number[]> }
+	const shift = Number(process.env.TIDEGATE_PORT_OFFSET ?? 0)
+	const base = Object.values(PORTS).flatMap((p) => (typeof p === 'number' ? [p] : [...p]))
+	for (let attempt = 0; attempt < 50; attempt++) {
+		const offset = 20_000 + Math.floor(Math.random() * 190) * 100
+		const ports = base.map((p) => p - shift + offset)
+		if ((await Promise.all(ports.map(portIsFree))).every(Boolean)) {
+			return offset
+		}
+	}
+	throw new Error('no port offset with every local-stack port free')
+}
+
+/** Boots the local stack on a free port offset and a fresh state directory, measures, stops it. */
+export async function measurePushLatency(offset?: number): Promise<PushLatencyResult> {
+	offset ??= process.env.TIDEGATE_PORT_OFFSET
+		? Number(process.env.TIDEGATE_PORT_OFFSET)
+		: await freeOffset()
 	const state = mkdtempSync(join(tmpdir(), 'tidegate-bench-stack-'))
 	process.env.TIDEGATE_PORT_OFFSET = String(offset)
 	process.env.TIDEGATE_STATE_DIR = state
@@ -119,26 +152,25 @@ export async function measurePushLatency(
 		}
 	} finally {
 		if (stack?.pid && stack.exitCode === null) {
+			const exited = new Promise((r) => stack?.once('exit', r))
 			process.kill(-stack.pid, 'SIGINT')
-			await new Promise((r) => {
-				const timer = setTimeout(() => {
-					if (stack?.pid && stack.exitCode === null) {
-						process.kill(-stack.pid, 'SIGKILL')
-					}
-					r(null)
-				}, 15_000)
-				stack?.once('exit', () => {
-					clearTimeout(timer)
-					r(null)
-				})
-			})
+			const timer = setTimeout(() => {
+				if (stack?.pid && stack.exitCode === null) {
+					process.kill(-stack.pid, 'SIGKILL')
+				}
+			}, 15_000)
+			// Whatever ended it, the next benchmark starts only once the stack is gone.
+			await exited
+			clearTimeout(timer)
 		}
 		rmSync(state, { recursive: true, force: true })
 	}
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-	const r = await measurePushLatency()
+const main = process.argv[1] === fileURLToPath(import.meta.url)
+const measured = main ? await measurePushLatency() : undefined
+if (measured && !printJsonResult(measured)) {
+	const r = measured
 	const line = (name: string, s: Summary) =>
 		`  ${name.padEnd(36)} median ${s.median} ms (min ${s.min}, max ${s.max})`
 	console.log(`${r.pushes} pushes through the local stack`)

@@ -28,6 +28,7 @@ import { socketsEdgeProber } from '../src/adapters/edge/sockets.ts'
 import { fluxReceiver } from '../src/adapters/flux/receiver.ts'
 import { gitHubPullRequests } from '../src/adapters/github/pull-requests.ts'
 import { gitHubRepository } from '../src/adapters/github/repository.ts'
+import { kvDesiredStateCache } from '../src/adapters/kv/desired-state-cache.ts'
 import { kvFileCache } from '../src/adapters/kv/file-cache.ts'
 import { deadLetterQueue, jobQueue } from '../src/adapters/queue/jobs.ts'
 import { createCallLog } from '../src/adapters/recording-fetch.ts'
@@ -108,6 +109,7 @@ export function buildDeps(env: Env): Deps {
 			settings: d1SettingsStore(env.DB),
 			applications: d1ApplicationStore(env.DB),
 			fileCache: kvFileCache(env.CACHE),
+			desiredStateCache: kvDesiredStateCache(env.CACHE),
 			repository: github
 				? gitHubRepository(github)
 				: unconfiguredRepository('GITHUB_TOKEN and GITHUB_REPOSITORY'),

@@ -1,5 +1,5 @@
 /**
- * The storage floor for the webhook benchmark: the least any Worker can do for what the issue asks
+ * The storage floor for the webhook benchmark: the least any Worker can do for what tidegate needs
  * of intake on the storage side, one D1 dedupe insert and one queue send, with no verification or
  * parsing. On the local stack both are simulators in the same workerd process, so this is the
  * ceiling any intake that dedupes in D1 and enqueues can reach here.

@@ -21,6 +21,7 @@ import type {
 import type {
 	DeliveryStore,
 	DeployStatusStore,
+	DesiredStateCache,
 	FileCache,
 	PullRequestApi,
 	PullRequestCheckStore,
@@ -82,6 +83,8 @@ export interface Deps {
 	settings: SettingsStore
 	applications: ApplicationStore
 	fileCache: FileCache
+	/** Validated tidegate.yaml by commit: an unchanged head is not parsed again. */
+	desiredStateCache: DesiredStateCache
 	repository: RepositoryApi
 	/** Pull requests of the tracked repository and their comments (docs/preflight.md). */
 	pullRequests: PullRequestApi

@@ -4,7 +4,7 @@
  * and answers are signed: ./agent-signing.ts.
  */
 
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** The check endpoint. */
 export const AGENT_CHECK_PATH = '/v1/check'

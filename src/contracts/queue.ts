@@ -2,7 +2,7 @@
  * @module Queue messages. They outlive deploys (a message may be retried by the next version),
  * so each carries a version `v` and a `kind`, and is parsed, never trusted.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { RUN_TRIGGERS } from '../domain/edge/runs.ts'
 
 /** The JOBS queue's name (wrangler.toml), as the consumer sees it on a batch. */

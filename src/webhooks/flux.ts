@@ -5,7 +5,7 @@
  * in a header, where proxies and logs see it) — then JSON and a tolerant schema of the body (unknown
  * fields allowed; the raw body is what gets stored). `verifyFluxDelivery` is the one entry point.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { FluxEventInput } from '../domain/flux/event.ts'
 import { err, ok, type Result } from '../lib/result.ts'
 import { matchesAnySecret, parseHex256, sha256Hex, verifyHmacSha256 } from '../lib/secrets.ts'

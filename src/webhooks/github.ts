@@ -3,7 +3,7 @@
  * payload schemas of the events tidegate acts on. Schemas are loose (GitHub adds fields over time)
  * but strict about what tidegate reads.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { parseHex256, verifyHmacSha256 } from '../lib/secrets.ts'
 
 /** The outcome of checking `X-Hub-Signature-256`. */
@@ -29,7 +29,9 @@ export async function verifyGitHubSignature(
 
 const sha = z.string().regex(/^[0-9a-f]{40}$/, 'must be a 40-character commit sha')
 
-const commitSchema = z.looseObject({
+// Nested objects keep only the fields tidegate reads: copying every other key of each commit and of
+// the repository was half the cost of checking a push against its schema.
+const commitSchema = z.object({
 	id: sha,
 	timestamp: z.string().optional(),
 	message: z.string().optional(),
@@ -46,10 +48,10 @@ export const pushPayloadSchema = z.looseObject({
 	created: z.boolean().default(false),
 	deleted: z.boolean().default(false),
 	forced: z.boolean().default(false),
-	repository: z.looseObject({ full_name: z.string().min(1) }),
+	repository: z.object({ full_name: z.string().min(1) }),
 	commits: z.array(commitSchema).default([]),
 	head_commit: commitSchema.nullish(),
-	pusher: z.looseObject({ name: z.string() }).optional(),
+	pusher: z.object({ name: z.string() }).optional(),
 })
 
 /** A parsed `push` payload. */

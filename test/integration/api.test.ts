@@ -2,6 +2,8 @@ import { env, exports } from 'cloudflare:workers'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { HttpResponse, http } from 'msw'
 import { beforeEach, describe, expect, it } from 'vitest'
+import pkg from '../../package.json' with { type: 'json' }
+import { generateOpenApiDocument } from '../../src/http/api/openapi-document.ts'
 import { ERROR_CODES } from '../../src/http/errors.ts'
 import { DEFAULT_ACCOUNT_ID, DEFAULT_TUNNEL_ID } from '../standins/cloudflare/seed.ts'
 import { useEdge } from './support/network.ts'
@@ -349,6 +351,13 @@ describe('status and OpenAPI', () => {
 				'/resume',
 				'/rollback',
 			]),
+		)
+	})
+
+	it('serves the document the routes describe now (npm run openapi writes it)', async () => {
+		const served = await json(await api('/api/openapi.json', { headers: bearer }))
+		expect(served, 'src/http/api/openapi.json is out of date: run `npm run openapi`').toEqual(
+			generateOpenApiDocument(pkg.version),
 		)
 	})
 })

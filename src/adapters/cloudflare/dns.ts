@@ -1,5 +1,5 @@
 /** Zones and DNS records behind the DnsApi port: mapping and checking only. */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { DnsApi } from '../../domain/edge/ports.ts'
 import type { LiveDnsRecord } from '../../domain/edge/state.ts'
 import { err, ok } from '../../lib/result.ts'

@@ -3,7 +3,7 @@
  * `success`, because a `200` can still carry `"success": false`, and 5xx answers can be HTML pages.
  */
 import { APIConnectionError, APIError } from 'cloudflare/error'
-import { z } from 'zod'
+import * as z from 'zod'
 import type { ApiFailure } from '../../domain/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
 import { apiFailure, failureKind, type HttpFailureKind } from '../http-failure.ts'

@@ -1,5 +1,5 @@
 /** Zero Trust private-network routes behind the RoutesApi port: mapping and checking only. */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { RoutesApi } from '../../domain/edge/ports.ts'
 import type { LiveRoute, RouteInput } from '../../domain/edge/state.ts'
 import { err, ok } from '../../lib/result.ts'

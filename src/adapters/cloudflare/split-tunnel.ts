@@ -6,7 +6,7 @@
  * answers that disagree (one empty, one cut short, one missing a field) is unreadable — never a
  * list to write over.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { ProfileRef, SplitTunnelApi } from '../../domain/edge/ports.ts'
 import type { SplitTunnelEntry, SplitTunnelMode } from '../../domain/edge/state.ts'
 import { err, ok } from '../../lib/result.ts'

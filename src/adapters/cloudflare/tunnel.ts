@@ -1,5 +1,5 @@
 /** The tunnel configuration endpoints behind the TunnelApi port: mapping and checking only. */
-import { z } from 'zod'
+import * as z from 'zod'
 import type { IngressRule } from '../../domain/desired-state/model.ts'
 import type { OriginRequest } from '../../domain/desired-state/schema.ts'
 import type { TunnelApi } from '../../domain/edge/ports.ts'

@@ -2,7 +2,7 @@
  * @module Pull requests over GitHub's REST API: the pull request, its files (paged, 100 a time),
  * and its issue comments (list, create, update in place). Same plain fetch as the repository.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import {
 	type ChangedFile,
 	GITHUB_PERMISSIONS,

@@ -3,7 +3,7 @@
  * statuses, changed files (compare). Plain fetch: a few endpoints do not justify Octokit's weight
  * in the Worker bundle.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { MAX_DESIRED_STATE_BYTES } from '../../domain/desired-state/load.ts'
 import {
 	type BoundedFile,

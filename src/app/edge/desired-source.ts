@@ -7,7 +7,7 @@
 import type { LoadedDesiredState } from '../../domain/desired-state/load.ts'
 import { loadDesiredState } from '../../domain/desired-state/load.ts'
 import { formatDiagnostic } from '../../domain/diagnostics.ts'
-import type { FileCache, RepositoryApi } from '../../domain/github/ports.ts'
+import type { DesiredStateCache, FileCache, RepositoryApi } from '../../domain/github/ports.ts'
 import type { ApiFailure } from '../../domain/ports.ts'
 import { err, ok, type Result } from '../../lib/result.ts'
 
@@ -29,7 +29,7 @@ export interface DesiredFailure {
 /** The desired state and the commit it came from. */
 export interface ResolvedDesiredState extends LoadedDesiredState {
 	commitSha: string
-	/** True when the file came from the cache (no contents fetch). */
+	/** True when the file or its validated state came from the cache (no contents fetch). */
 	cached: boolean
 }
 
@@ -39,9 +39,16 @@ export interface DesiredSourceOptions {
 	path: string
 }
 
-/** Resolves the branch head and loads `tidegate.yaml` at that commit, through the cache. */
+/**
+ * Resolves the branch head and loads `tidegate.yaml` at that commit, through the caches: the
+ * validated state first (no fetch, no parse), then the file (no fetch).
+ */
 export async function resolveDesiredState(
-	deps: { repository: RepositoryApi; fileCache: FileCache },
+	deps: {
+		repository: RepositoryApi
+		fileCache: FileCache
+		desiredStateCache: DesiredStateCache
+	},
 	options: DesiredSourceOptions,
 ): Promise<Result<ResolvedDesiredState, DesiredFailure>> {
 	const head = await deps.repository.branchHead(options.branch)
@@ -49,6 +56,10 @@ export async function resolveDesiredState(
 		return err(fromApi(head.error, head.error.kind === 'not_found' ? 'branch_missing' : undefined))
 	}
 	const commitSha = head.value
+	const known = await deps.desiredStateCache.get(commitSha, options.path)
+	if (known) {
+		return ok({ ...known, commitSha, cached: true })
+	}
 	let text = await deps.fileCache.get(commitSha, options.path)
 	const cached = text !== null
 	if (text === null) {
@@ -87,6 +98,8 @@ export async function resolveDesiredState(
 			message: `${options.path} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}): ${first ? formatDiagnostic(options.path, first) : 'unknown error'}`,
 		})
 	}
+	// Only valid states are kept: an invalid file is reported again with its diagnostics.
+	await deps.desiredStateCache.put(commitSha, options.path, loaded.value)
 	return ok({ ...loaded.value, commitSha, cached })
 }
 

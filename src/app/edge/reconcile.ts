@@ -57,6 +57,7 @@ type ReconcileDeps = Pick<
 	| 'applications'
 	| 'repository'
 	| 'fileCache'
+	| 'desiredStateCache'
 	| 'tunnelApi'
 	| 'splitTunnelApi'
 	| 'dnsApi'

@@ -66,6 +66,7 @@ export type EgressDeps = Pick<
 	| 'egress'
 	| 'repository'
 	| 'fileCache'
+	| 'desiredStateCache'
 	| 'source'
 	| 'now'
 	| 'log'

@@ -49,6 +49,13 @@ const MAX_YAML_ERRORS = 20
  */
 export const MAX_DIAGNOSTICS = 50
 
+/**
+ * The version of LoadedDesiredState's shape and of what validation produces, part of every cache
+ * key: bump it whenever either changes, so an upgraded Worker never reads a state an older one
+ * cached (test/unit/domain/desired-state-cache.test.ts fails until it is bumped).
+ */
+export const DESIRED_STATE_FORMAT = 1
+
 /** A valid desired state and the warnings it still deserves. */
 export interface LoadedDesiredState {
 	state: DesiredState
@@ -84,12 +91,13 @@ export function loadDesiredState(text: string): Result<LoadedDesiredState, Diagn
 		uniqueKeys: false,
 		prettyErrors: false,
 	})
-	doc.errors.push(...duplicateKeys(doc))
+	const scanned = scan(doc)
+	doc.errors.push(...scanned.duplicates)
 	if (doc.errors.length > 0) {
 		return err(syntaxErrors(doc, lines))
 	}
 	const yamlWarnings = doc.warnings.map((w) => fromYamlError(doc, lines, w, 'warning'))
-	const aliasProblem = checkAliases(doc, lines)
+	const aliasProblem = checkAliases(doc, lines, scanned.unresolved)
 	if (aliasProblem) {
 		return err([aliasProblem])
 	}
@@ -199,12 +207,19 @@ function capped(diagnostics: Diagnostic[], total: number): Diagnostic[] {
 }
 
 /**
- * Every map key that repeats an earlier scalar key of the same map, as the yaml package's own
- * DUPLICATE_KEY error (so it is reported the same way), at most as many as are ever listed.
+ * One walk over the document: every map key that repeats an earlier scalar key of the same map, as
+ * the yaml package's own DUPLICATE_KEY error (so it is reported the same way), at most as many as
+ * are ever listed; and the first alias whose anchor is not defined before it.
  */
-function duplicateKeys(doc: Document): YAMLParseError[] {
+function scan(doc: Document): { duplicates: YAMLParseError[]; unresolved: Alias | undefined } {
 	const found: YAMLParseError[] = []
+	let unresolved: Alias | undefined
 	visit(doc, {
+		Alias(_, node) {
+			if (unresolved === undefined && node.resolve(doc) === undefined) {
+				unresolved = node
+			}
+		},
 		Map(_, map) {
 			const seen = new Set<unknown>()
 			for (const pair of map.items) {
@@ -223,7 +238,7 @@ function duplicateKeys(doc: Document): YAMLParseError[] {
 			return undefined
 		},
 	})
-	return found
+	return { duplicates: found, unresolved }
 }
 
 /**
@@ -231,6 +246,18 @@ function duplicateKeys(doc: Document): YAMLParseError[] {
  * brackets inside quoted strings do not count), pointing at the bracket that went too deep.
  */
 function tooDeep(source: string): Diagnostic | undefined {
+	// Fewer opening brackets than the bound cannot nest past it: skip lexing the file a second time
+	// (a tenth of loading a block-style file, which has none).
+	let open = 0
+	for (let i = 0; i < source.length && open <= MAX_FLOW_DEPTH; i++) {
+		const c = source.charCodeAt(i)
+		if (c === 0x5b || c === 0x7b) {
+			open++
+		}
+	}
+	if (open <= MAX_FLOW_DEPTH) {
+		return undefined
+	}
 	let depth = 0
 	let offset = 0
 	for (const token of new Lexer().lex(source)) {
@@ -435,26 +462,23 @@ function suggestion(key: string): string {
 	return hint ? `; did you mean ${hint}?` : ''
 }
 
-/** Refuses an alias whose anchor is not defined before it, pointing at the alias. */
-function checkAliases(doc: Document, lines: LineCounter): Diagnostic | undefined {
-	let problem: Diagnostic | undefined
-	visit(doc, {
-		Alias(_, node) {
-			if (node.resolve(doc) === undefined) {
-				const offset = node.range?.[0] ?? 0
-				problem = {
-					...error(
-						pathAt(doc, offset),
-						`invalid YAML: alias *${node.source} has no anchor &${node.source} before it`,
-					),
-					...at(lines.linePos(offset)),
-				}
-				return visit.BREAK
-			}
-			return undefined
-		},
-	})
-	return problem
+/** Refuses an alias whose anchor is not defined before it (found by scan), pointing at the alias. */
+function checkAliases(
+	doc: Document,
+	lines: LineCounter,
+	node: Alias | undefined,
+): Diagnostic | undefined {
+	if (node === undefined) {
+		return undefined
+	}
+	const offset = node.range?.[0] ?? 0
+	return {
+		...error(
+			pathAt(doc, offset),
+			`invalid YAML: alias *${node.source} has no anchor &${node.source} before it`,
+		),
+		...at(lines.linePos(offset)),
+	}
 }
 
 function firstAlias(doc: Document): Alias | undefined {

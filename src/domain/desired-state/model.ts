@@ -5,7 +5,7 @@
  */
 
 import { type Diagnostic, error, warning, type YamlPath } from '../diagnostics.ts'
-import { type Cidr, cidrContains, parseCidr } from '../edge/cidr.ts'
+import { type Cidr, type CidrTrie, cidrContains, cidrTrie, parseCidr } from '../edge/cidr.ts'
 import { hostnameCovers, parseHostname } from '../edge/hostname.ts'
 import { parseService } from '../edge/service.ts'
 import { namePatternProblem, pathGlobProblem, valuesPathProblem } from '../preflight/patterns.ts'
@@ -142,6 +142,57 @@ export function validateDesiredState(raw: RawDesiredState): {
 	return { state, diagnostics }
 }
 
+/**
+ * Earlier ingress rules by hostname. The first rule that covers a new one can only be a rule for
+ * any host, for the same name, or a wildcard over one of its suffixes, so only those few are
+ * compared, not every earlier rule (shadowing checks were quadratic in the number of rules).
+ */
+function ruleIndex() {
+	type Seen = { rule: IngressRule; index: number }
+	const anyHost: Seen[] = []
+	const byHost = new Map<string, Seen[]>()
+	return {
+		add(rule: IngressRule, index: number): void {
+			const name = rule.hostname
+			if (name === undefined || name === '*') {
+				anyHost.push({ rule, index })
+				return
+			}
+			const list = byHost.get(name)
+			if (list) {
+				list.push({ rule, index })
+			} else {
+				byHost.set(name, [{ rule, index }])
+			}
+		},
+		/** The earliest rule that matches every request `rule` would. */
+		firstCovering(rule: IngressRule): Seen | undefined {
+			const name = rule.hostname
+			const names = new Set<string>()
+			if (name !== undefined && name !== '*') {
+				names.add(name)
+				for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
+					names.add(`*${name.slice(dot)}`)
+				}
+			}
+			let first: Seen | undefined
+			for (const list of [anyHost, ...[...names].map((n) => byHost.get(n) ?? [])]) {
+				// Each list is in file order: its first covering rule is its earliest.
+				const found = list.find(
+					(s) =>
+						(first === undefined || s.index < first.index) &&
+						hostnameCovers(s.rule.hostname, name) &&
+						pathCovers(s.rule.path, rule.path),
+				)
+				if (found) {
+					first = found
+				}
+			}
+			return first
+		},
+	}
+}
+
 function normaliseTunnel(
 	raw: NonNullable<RawDesiredState['tunnel']>,
 	owner: string,
@@ -149,7 +200,7 @@ function normaliseTunnel(
 ): TunnelState {
 	const dns = new Map<string, DnsRecordSpec>()
 	const rules: IngressRule[] = []
-	const seen: { rule: IngressRule; index: number }[] = []
+	const seen = ruleIndex()
 	raw.ingress.forEach((written, index) => {
 		const at: YamlPath = ['tunnel', 'ingress', index]
 		let hostname: string | undefined
@@ -199,9 +250,7 @@ function normaliseTunnel(
 			valid = false
 		}
 		if (valid) {
-			const earlier = seen.find(
-				(s) => hostnameCovers(s.rule.hostname, rule.hostname) && pathCovers(s.rule.path, rule.path),
-			)
+			const earlier = seen.firstCovering(rule)
 			if (earlier && sameMatch(earlier.rule, rule)) {
 				out.push(
 					error(
@@ -217,7 +266,7 @@ function normaliseTunnel(
 					),
 				)
 			}
-			seen.push({ rule, index })
+			seen.add(rule, index)
 		}
 		rules.push(rule)
 		if (written.dns && hostname !== undefined && !dns.has(hostname)) {
@@ -314,7 +363,7 @@ function normaliseProfile(
 	const written = section[mode] ?? []
 	const suffix = ownerSuffix(owner)
 	const entries: OwnedEntry[] = []
-	const networks: { cidr: Cidr; index: number }[] = []
+	const networks = cidrTrie<number>()
 	const hosts = new Map<string, number>()
 	written.forEach((item, index) => {
 		const here: YamlPath = [...at, mode, index]
@@ -331,7 +380,7 @@ function normaliseProfile(
 				for (const clash of overlapProblems(cidr.value, networks, mode)) {
 					out.push(error([...here, 'address'], clash))
 				}
-				networks.push({ cidr: cidr.value, index })
+				networks.add(cidr.value, index)
 			} else {
 				out.push(error([...here, 'address'], cidr.error))
 			}
@@ -362,12 +411,12 @@ function normaliseProfile(
 }
 
 /** Every earlier network of one list that `cidr` repeats or overlaps; `where` names the list. */
-function overlapProblems(
-	cidr: Cidr,
-	networks: { cidr: Cidr; index: number }[],
-	where: string,
-): string[] {
-	return networks.flatMap((other) => {
+function overlapProblems(cidr: Cidr, networks: CidrTrie<number>, where: string): string[] {
+	const overlapping = networks
+		.overlapping(cidr)
+		.map(({ cidr, value }) => ({ cidr, index: value }))
+		.sort((a, b) => a.index - b.index)
+	return overlapping.flatMap((other) => {
 		const there = `${where}[${other.index}] (${other.cidr.text})`
 		if (other.cidr.text === cidr.text) {
 			return [`duplicate: ${cidr.text} is already ${where}[${other.index}]`]
@@ -394,7 +443,7 @@ function normaliseRoutes(
 	out: Diagnostic[],
 ): RouteSpec[] {
 	const suffix = ownerSuffix(owner)
-	const byNetwork = new Map<string, { cidr: Cidr; index: number }[]>()
+	const byNetwork = new Map<string, CidrTrie<number>>()
 	const routes: RouteSpec[] = []
 	raw.forEach((written, index) => {
 		const at: YamlPath = ['tunnel', 'routes', index]
@@ -405,11 +454,11 @@ function normaliseRoutes(
 		}
 		// A network is routed once per virtual network; overlapping routes in one are ambiguous.
 		const vnet = written.virtualNetworkId ?? 'default'
-		const others = byNetwork.get(vnet) ?? []
+		const others = byNetwork.get(vnet) ?? cidrTrie<number>()
 		for (const clash of overlapProblems(cidr.value, others, 'routes')) {
 			out.push(error([...at, 'network'], clash))
 		}
-		others.push({ cidr: cidr.value, index })
+		others.add(cidr.value, index)
 		byNetwork.set(vnet, others)
 		const comment = (written.comment ?? DEFAULT_ROUTE_COMMENT) + suffix
 		const long = descriptionTooLong('comment', comment, suffix)
@@ -444,6 +493,10 @@ function checkRouteCoverage(
 		const cidr = parseCidr(r.network)
 		return cidr.ok ? [{ route: r, cidr: cidr.value }] : []
 	})
+	const routed = cidrTrie<RouteSpec>()
+	for (const { route, cidr } of routes) {
+		routed.add(cidr, route)
+	}
 	const sameAccount = profiles.filter((p) => p.accountId === tunnel.accountId)
 	for (const profile of sameAccount.filter((p) => p.mode === 'include')) {
 		profile.entries.forEach((entry, index) => {
@@ -451,7 +504,7 @@ function checkRouteCoverage(
 			if (!cidr?.ok || !entry.tunnelRoute) {
 				return
 			}
-			if (!routes.some((r) => cidrContains(r.cidr, cidr.value))) {
+			if (routed.containing(cidr.value).length === 0) {
 				out.push(
 					error(
 						[...profile.at, 'include', index, 'address'],
@@ -461,18 +514,21 @@ function checkRouteCoverage(
 			}
 		})
 	}
+	const lists = sameAccount.map((p) => {
+		const cidrs = cidrTrie<true>()
+		for (const e of p.entries) {
+			const c = e.address === undefined ? undefined : parseCidr(e.address)
+			if (c?.ok) {
+				cidrs.add(c.value, true)
+			}
+		}
+		return { mode: p.mode, cidrs }
+	})
 	for (const { route, cidr } of routes) {
-		const lists = sameAccount.map((p) => ({
-			mode: p.mode,
-			cidrs: p.entries.flatMap((e) => {
-				const c = e.address === undefined ? undefined : parseCidr(e.address)
-				return c?.ok ? [c.value] : []
-			}),
-		}))
 		const unreachable = lists.some((l) =>
 			l.mode === 'include'
-				? !l.cidrs.some((c) => cidrContains(c, cidr) || cidrContains(cidr, c))
-				: l.cidrs.some((c) => cidrContains(c, cidr)),
+				? l.cidrs.overlapping(cidr).length === 0
+				: l.cidrs.containing(cidr).length > 0,
 		)
 		if (unreachable) {
 			out.push(

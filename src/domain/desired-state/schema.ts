@@ -3,7 +3,7 @@
  * cross-field rules (shadowing, overlaps, routes covering the include list, ownership suffix
  * length) live in model.ts.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 import { agentProbeSchema } from '../../contracts/agent.ts'
 
 const accountId = z

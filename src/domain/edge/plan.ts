@@ -110,9 +110,87 @@ export function planOf(resources: ResourcePlan[]): Plan {
 	return { resources, changeCount, refused, inSync: changeCount === 0 && !refused }
 }
 
-/** Structural equality with key order ignored. */
+/** Structural equality with key order ignored: equal when their JSON texts, keys sorted, are. */
 export function sameJson(a: unknown, b: unknown): boolean {
-	return canonicalJson(a) === canonicalJson(b)
+	// Walking both values is linear and allocates nothing; rendering both as sorted JSON was most of
+	// an in-sync plan. The rare values whose JSON is not their structure take the slow path.
+	return jsonEqual(a, b) ?? canonicalJson(a) === canonicalJson(b)
+}
+
+/**
+ * Whether two values have the same JSON, decided by walking them; undefined when JSON's own rules
+ * decide (toJSON, non-finite numbers, undefined or functions in arrays, bigint).
+ */
+function jsonEqual(a: unknown, b: unknown): boolean | undefined {
+	const scalarA = isJsonScalar(a)
+	const scalarB = isJsonScalar(b)
+	if (scalarA && scalarB) {
+		return a === b
+	}
+	if (scalarA || scalarB) {
+		// A scalar never equals an object or array, whatever its keys.
+		const other = scalarA ? b : a
+		return typeof other === 'object' && other !== null && !hasToJson(other) ? false : undefined
+	}
+	if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+		return undefined
+	}
+	if (hasToJson(a) || hasToJson(b)) {
+		return undefined
+	}
+	if (Array.isArray(a) || Array.isArray(b)) {
+		if (!Array.isArray(a) || !Array.isArray(b)) {
+			return false
+		}
+		if (a.length !== b.length) {
+			return false
+		}
+		for (let i = 0; i < a.length; i++) {
+			const same = jsonEqual(a[i], b[i])
+			if (same !== true) {
+				return same
+			}
+		}
+		return true
+	}
+	const x = a as Record<string, unknown>
+	const y = b as Record<string, unknown>
+	let count = 0
+	for (const key of Object.keys(x)) {
+		const value = x[key]
+		if (value === undefined) {
+			continue // JSON leaves it out
+		}
+		count++
+		const other = y[key]
+		if (other === undefined || !Object.hasOwn(y, key)) {
+			return typeof value === 'function' || typeof value === 'symbol' ? undefined : false
+		}
+		const same = jsonEqual(value, other)
+		if (same !== true) {
+			return same
+		}
+	}
+	let countY = 0
+	for (const key of Object.keys(y)) {
+		if (y[key] !== undefined) {
+			countY++
+		}
+	}
+	return count === countY ? true : undefined
+}
+
+function isJsonScalar(value: unknown): value is string | boolean | number | null {
+	return (
+		typeof value === 'string' ||
+		typeof value === 'boolean' ||
+		value === null ||
+		(typeof value === 'number' && Number.isFinite(value))
+	)
+}
+
+function hasToJson(value: object): boolean {
+	return typeof (value as { toJSON?: unknown }).toJSON === 'function'
 }
 
 function canonicalJson(value: unknown): string {

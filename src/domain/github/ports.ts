@@ -1,8 +1,9 @@
 /**
  * @module Ports of the GitOps repository: GitHub's REST API (commits, files, statuses, pull requests
- * and their comments), verified deliveries, files by commit, pull-request checks and deploy statuses.
+ * and their comments), verified deliveries, files and validated desired states by commit, pull-request checks and deploy statuses.
  */
 import type { Result } from '../../lib/result.ts'
+import type { LoadedDesiredState } from '../desired-state/load.ts'
 import type { NewRun, Run } from '../edge/runs.ts'
 import type { ApiFailure } from '../ports.ts'
 import type { PreflightFinding } from '../preflight/check.ts'
@@ -72,6 +73,15 @@ export interface CommitStatus {
 export interface FileCache {
 	get(commitSha: string, path: string): Promise<string | null>
 	put(commitSha: string, path: string, text: string): Promise<void>
+}
+
+/**
+ * Validated desired states by commit SHA and path (KV): content-addressed like FileCache, so a
+ * drift run on an unchanged head neither fetches nor parses tidegate.yaml.
+ */
+export interface DesiredStateCache {
+	get(commitSha: string, path: string): Promise<LoadedDesiredState | null>
+	put(commitSha: string, path: string, loaded: LoadedDesiredState): Promise<void>
 }
 
 /** A verified GitHub delivery as recorded. */

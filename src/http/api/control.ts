@@ -4,21 +4,22 @@
  * answer is 202 with the run id and its URL (`run`, and `Location`). A dry run writes nothing, so
  * it is answered at once with its plan.
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import * as z from 'zod'
 import { enqueueReconcile } from '../../app/edge/enqueue.ts'
 import { executeRun } from '../../app/edge/reconcile-job.ts'
 import type { AppEnv } from '../app.ts'
+import { ApiApp, createRoute } from './route-app.ts'
 import { errorSchema, runDetail, runDetailSchema } from './schemas.ts'
 
 const queued = z
 	.object({
 		runId: z.number().int(),
 		status: z.literal('queued'),
-		run: z.string().openapi({ description: 'where to follow the run: GET it until it ends' }),
+		run: z.string().meta({ description: 'where to follow the run: GET it until it ends' }),
 	})
-	.openapi('Queued')
+	.meta({ id: 'Queued' })
 const queuedHeaders = z.object({
-	Location: z.string().openapi({ description: 'the run, as in `run`' }),
+	Location: z.string().meta({ description: 'the run, as in `run`' }),
 })
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
 	description,
@@ -39,7 +40,7 @@ const reconcile = createRoute({
 						force: z
 							.boolean()
 							.default(false)
-							.openapi({ description: 'lift the sync.maxDeletions rail (only that one)' }),
+							.meta({ description: 'lift the sync.maxDeletions rail (only that one)' }),
 					}),
 				},
 			},
@@ -84,7 +85,7 @@ function queuedRun(runId: number) {
 }
 
 /** Control routes. */
-export const controlRoutes = new OpenAPIHono<AppEnv>()
+export const controlRoutes = new ApiApp<AppEnv>()
 	.openapi(reconcile, async (c) => {
 		const deps = c.var.deps
 		const body = c.req.valid('json') ?? { dryRun: false, force: false }

@@ -4,7 +4,7 @@
  * object's state, last good revision, failure → recovery spans). Definitions: docs/flux.md.
  */
 
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import * as z from 'zod'
 import { preflightLinks } from '../../app/preflight/link.ts'
 import { objectLabel } from '../../domain/flux/event.ts'
 import { parseWindow, successRate } from '../../domain/flux/ledger.ts'
@@ -22,6 +22,7 @@ import {
 	successRateQuery,
 	successRateSchema,
 } from './flux-schemas.ts'
+import { ApiApp, createRoute } from './route-app.ts'
 import { errorSchema, page, toPage } from './schemas.ts'
 
 const badQuery = {
@@ -74,7 +75,7 @@ const objects = createRoute({
 })
 
 /** Deployment ledger routes. */
-export const deploymentRoutes = new OpenAPIHono<AppEnv>()
+export const deploymentRoutes = new ApiApp<AppEnv>()
 	.openapi(list, async (c) => {
 		const q = c.req.valid('query')
 		const deps = c.var.deps

@@ -4,7 +4,7 @@
  * both together add that cell's history (`limit`, `cursor`) and its outage windows.
  * `POST /api/egress/check`: runs a check now and answers with its matrix.
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import * as z from 'zod'
 import { checkEgress } from '../../app/egress/check.ts'
 import { type EgressView, egressView } from '../../app/egress/view.ts'
 import { AGENT_TIMEOUT_BOUNDS_MS, agentProbeSchema } from '../../contracts/agent.ts'
@@ -16,6 +16,7 @@ import {
 } from '../../domain/egress/model.ts'
 import type { AppEnv } from '../app.ts'
 import { AppError } from '../errors.ts'
+import { ApiApp, createRoute } from './route-app.ts'
 import { errorSchema, pageQuery } from './schemas.ts'
 
 const query = pageQuery.extend({
@@ -24,20 +25,20 @@ const query = pageQuery.extend({
 		.min(1)
 		.max(253)
 		.optional()
-		.openapi({ description: 'only this node; with `target`, also the cell history' }),
+		.meta({ description: 'only this node; with `target`, also the cell history' }),
 	target: z
 		.string()
 		.min(1)
 		.max(200)
 		.optional()
-		.openapi({ description: 'only this target; with `node`, also the cell history' }),
+		.meta({ description: 'only this target; with `node`, also the cell history' }),
 })
 
 const observed = z.enum(['ok', 'failing', 'unknown'])
 const trackSchema = z
 	.object({ state: z.enum(['unknown', 'ok', 'failing']), since: z.string() })
 	.nullable()
-	.openapi({ description: 'damped state (what alerts follow) and since when' })
+	.meta({ description: 'damped state (what alerts follow) and since when' })
 
 const checkSchema = z.object({
 	id: z.number().int(),
@@ -60,17 +61,17 @@ const outageSchema = z
 		open: z.boolean(),
 		startedAt: z.string(),
 		endedAt: z.string().nullable(),
-		durationMs: z.number().openapi({ description: 'so far, for an open window' }),
+		durationMs: z.number().meta({ description: 'so far, for an open window' }),
 		firstError: z.string().nullable(),
 		lastError: z.string().nullable(),
 		failingSamples: z.number().int(),
 		endReason: z.string().nullable(),
 	})
-	.openapi('EgressOutage')
+	.meta({ id: 'EgressOutage' })
 
 const observationFields = {
 	observed,
-	ok: z.boolean().nullable().openapi({ description: 'null when unknown' }),
+	ok: z.boolean().nullable().meta({ description: 'null when unknown' }),
 	unknownReason: z.string().nullable(),
 	latencyMs: z.number().nullable(),
 	error: z.string().nullable(),
@@ -84,7 +85,7 @@ const observationFields = {
 
 const sampleSchema = z
 	.object({ id: z.number().int(), checkId: z.number().int(), at: z.string(), ...observationFields })
-	.openapi('EgressSample')
+	.meta({ id: 'EgressSample' })
 
 const verdictSchema = z.object({
 	kind: z.enum(['ok', 'partial', 'cluster', 'down', 'failing', 'unknown']),
@@ -93,7 +94,7 @@ const verdictSchema = z.object({
 	failingNodes: z.array(z.string()),
 	unknownNodes: z.array(z.string()),
 	edge: z.enum(['ok', 'failing', 'not-probed']),
-	allowlistGaps: z.array(z.string()).openapi({
+	allowlistGaps: z.array(z.string()).meta({
 		description:
 			"egress IPs of failing nodes that no node reaching the target uses: what the target's IP allowlist lacks, if it is the cause",
 	}),
@@ -114,12 +115,12 @@ const viewSchema = z
 				durationMs: z.number().nullable(),
 				stale: z.boolean(),
 				missing: z.boolean(),
-				egressIp: z.string().nullable().openapi({
+				egressIp: z.string().nullable().meta({
 					description:
 						'the public IP this node leaves through, as the Worker saw it (CF-Connecting-IP of its agent); null if unknown',
 				}),
 				egressIpObservedAt: z.string().nullable(),
-				egressIpError: z.string().nullable().openapi({
+				egressIpError: z.string().nullable().meta({
 					description:
 						'why the agent could not refresh it: not-configured (no AGENT_WORKER_URL), timeout, unreachable, unauthorized, bad-status, bad-response',
 				}),
@@ -180,7 +181,7 @@ const viewSchema = z
 			})
 			.nullable(),
 	})
-	.openapi('Egress')
+	.meta({ id: 'Egress' })
 
 const route = createRoute({
 	method: 'get',
@@ -196,9 +197,9 @@ const route = createRoute({
 /** `POST /api/egress/check`'s answer: the matrix of the check it ran, and a one-line summary. */
 export const egressCheckAnswerSchema = viewSchema
 	.extend({
-		summary: z.string().openapi({ description: 'what the check found, in one line' }),
+		summary: z.string().meta({ description: 'what the check found, in one line' }),
 	})
-	.openapi('EgressCheckAnswer')
+	.meta({ id: 'EgressCheckAnswer' })
 
 /** `POST /api/egress/check`'s answer, as the CLI reads it. */
 export type EgressCheckAnswer = z.infer<typeof egressCheckAnswerSchema>
@@ -220,7 +221,7 @@ const checkRoute = createRoute({
 							.min(AGENT_TIMEOUT_BOUNDS_MS.min)
 							.max(AGENT_TIMEOUT_BOUNDS_MS.max)
 							.optional()
-							.openapi({ description: 'per-probe timeout; default 5000' }),
+							.meta({ description: 'per-probe timeout; default 5000' }),
 					}),
 				},
 			},
@@ -367,7 +368,7 @@ export function egressJson(view: EgressView, now: number): z.infer<typeof viewSc
 }
 
 /** Egress routes. */
-export const egressRoutes = new OpenAPIHono<AppEnv>()
+export const egressRoutes = new ApiApp<AppEnv>()
 	.openapi(route, async (c) => {
 		const q = c.req.valid('query')
 		if (q.cursor !== undefined && (q.node === undefined || q.target === undefined)) {

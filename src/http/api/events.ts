@@ -1,7 +1,7 @@
 /** `GET /api/events`: every Flux event as received, newest first, with filters and paging. */
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import type { AppEnv } from '../app.ts'
 import { eventsQuery, eventView, fluxEventSchema } from './flux-schemas.ts'
+import { ApiApp, createRoute } from './route-app.ts'
 import { errorSchema, page, toPage } from './schemas.ts'
 
 const list = createRoute({
@@ -19,7 +19,7 @@ const list = createRoute({
 })
 
 /** Event routes. */
-export const eventRoutes = new OpenAPIHono<AppEnv>().openapi(list, async (c) => {
+export const eventRoutes = new ApiApp<AppEnv>().openapi(list, async (c) => {
 	const q = c.req.valid('query')
 	const rows = await c.var.deps.fluxLedger.listEvents({
 		limit: q.limit + 1,

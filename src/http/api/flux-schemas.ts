@@ -3,7 +3,7 @@
  * `/api/events`), and the mapping from ledger records to API shapes (times as ISO 8601).
  */
 
-import { z } from '@hono/zod-openapi'
+import * as z from 'zod'
 import type { PreflightLink } from '../../app/preflight/link.ts'
 import { FAILURE_CLASSES, hintFor } from '../../domain/flux/classify.ts'
 import { FLUX_OUTCOMES, objectLabel } from '../../domain/flux/event.ts'
@@ -28,7 +28,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const objectText = z
 	.string()
 	.regex(/^([^/\s]+\/){0,2}[^/\s]+$/, 'object must be Kind/namespace/name, namespace/name or name')
-	.openapi({
+	.meta({
 		description: 'Kind/namespace/name, namespace/name, or name',
 		example: 'HelmRelease/web/shop',
 	})
@@ -55,7 +55,7 @@ export const deploymentsQuery = pageQuery.extend({
 	status: z
 		.enum(['succeeded', 'failed', 'in_progress'])
 		.optional()
-		.openapi({ description: "the deployment status; with `object`, that object's outcome" }),
+		.meta({ description: "the deployment status; with `object`, that object's outcome" }),
 	commit: commitText.optional(),
 })
 
@@ -65,7 +65,7 @@ export const successRateQuery = z.object({
 		.string()
 		.regex(/^\d{1,4}[hd]$/, 'window must look like 24h or 7d')
 		.default('7d')
-		.openapi({ description: 'how far back, 1h to 90d (default 7d)', example: '7d' }),
+		.meta({ description: 'how far back, 1h to 90d (default 7d)', example: '7d' }),
 	object: objectText.optional(),
 })
 
@@ -83,10 +83,10 @@ export const eventsQuery = pageQuery.extend({
 	kind: z.string().min(1).optional(),
 	namespace: z.string().optional(),
 	name: z.string().min(1).optional(),
-	severity: z.string().min(1).optional().openapi({ description: 'info or error' }),
-	class: z.enum(FAILURE_CLASSES).optional().openapi({ description: 'failure class id' }),
+	severity: z.string().min(1).optional().meta({ description: 'info or error' }),
+	class: z.enum(FAILURE_CLASSES).optional().meta({ description: 'failure class id' }),
 	outcome: z.enum(FLUX_OUTCOMES).optional(),
-	revision: z.string().min(1).optional().openapi({
+	revision: z.string().min(1).optional().meta({
 		description: 'a revision as Flux sent it, a commit sha, or a 7+ digit commit prefix',
 	}),
 })
@@ -95,7 +95,7 @@ const objectRefSchema = z.object({
 	kind: z.string(),
 	namespace: z.string(),
 	name: z.string(),
-	label: z.string().openapi({ example: 'HelmRelease/web/shop' }),
+	label: z.string().meta({ example: 'HelmRelease/web/shop' }),
 })
 
 const failureClassSchema = z.enum(FAILURE_CLASSES).nullable()
@@ -118,14 +118,14 @@ export const fluxEventSchema = z
 		revisionType: z.enum(['git', 'oci', 'chart', 'other']).nullable(),
 		commitSha: z.string().nullable(),
 		commitInferred: z.boolean(),
-		stale: z.boolean().openapi({ description: 'older than the state it would have changed' }),
+		stale: z.boolean().meta({ description: 'older than the state it would have changed' }),
 		reportingController: z.string(),
 		reportingInstance: z.string().nullable(),
 		metadata: z.record(z.string(), z.string()),
 		occurredAt: z.string(),
 		receivedAt: z.string(),
 	})
-	.openapi('FluxEvent')
+	.meta({ id: 'FluxEvent' })
 
 const deploymentObjectSchema = objectRefSchema
 	.extend({
@@ -138,14 +138,14 @@ const deploymentObjectSchema = objectRefSchema
 		failures: z
 			.number()
 			.int()
-			.openapi({ description: 'failure events at this revision (retries included)' }),
+			.meta({ description: 'failure events at this revision (retries included)' }),
 		events: z.number().int(),
 		firstEventAt: z.string(),
 		lastEventAt: z.string(),
-		appliedAt: z.string().nullable().openapi({ description: 'first success at this revision' }),
+		appliedAt: z.string().nullable().meta({ description: 'first success at this revision' }),
 		pushToAppliedMs: z.number().nullable(),
 	})
-	.openapi('FluxDeploymentObject')
+	.meta({ id: 'FluxDeploymentObject' })
 
 /** One revision and what Flux did with it. */
 export const deploymentSchema = z
@@ -160,7 +160,7 @@ export const deploymentSchema = z
 		appliedAt: z
 			.string()
 			.nullable()
-			.openapi({ description: 'when the last object first succeeded, once all succeeded' }),
+			.meta({ description: 'when the last object first succeeded, once all succeeded' }),
 		pushToAppliedMs: z.number().nullable(),
 		objects: z.array(deploymentObjectSchema),
 		preflight: z
@@ -169,21 +169,21 @@ export const deploymentSchema = z
 				conflictCount: z.number().int(),
 				summary: z.string().nullable(),
 				checkedAt: z.string().nullable(),
-				caughtOwnershipFailure: z.boolean().nullable().openapi({
+				caughtOwnershipFailure: z.boolean().nullable().meta({
 					description:
 						'set when an object failed on a Helm ownership conflict: whether tidegate preflight flagged this commit',
 				}),
 			})
 			.nullable()
-			.openapi({ description: 'the pre-flight check of this commit (null without a commit)' }),
+			.meta({ description: 'the pre-flight check of this commit (null without a commit)' }),
 	})
-	.openapi('FluxDeployment')
+	.meta({ id: 'FluxDeployment' })
 
 const rateSchema = z.object({
 	successes: z.number().int(),
 	failures: z.number().int(),
 	total: z.number().int(),
-	rate: z.number().nullable().openapi({ description: 'successes / total; null with no outcomes' }),
+	rate: z.number().nullable().meta({ description: 'successes / total; null with no outcomes' }),
 })
 
 /** The success rate. */
@@ -196,7 +196,7 @@ export const successRateSchema = z
 		overall: rateSchema,
 		objects: z.array(rateSchema.extend({ object: objectRefSchema })),
 	})
-	.openapi('FluxSuccessRate')
+	.meta({ id: 'FluxSuccessRate' })
 
 const failureSpanSchema = z.object({
 	failedAt: z.string(),
@@ -214,7 +214,7 @@ export const fluxObjectSchema = objectRefSchema
 		state: z.enum(['ok', 'failing', 'unknown']),
 		alertState: z
 			.enum(['ok', 'failing', 'unknown'])
-			.openapi({ description: 'the damped state alerts follow' }),
+			.meta({ description: 'the damped state alerts follow' }),
 		class: failureClassSchema,
 		hint: z.string().nullable(),
 		failingSince: z.string().nullable(),
@@ -229,7 +229,7 @@ export const fluxObjectSchema = objectRefSchema
 		events: z.number().int(),
 		recentFailures: z.array(failureSpanSchema),
 	})
-	.openapi('FluxObject')
+	.meta({ id: 'FluxObject' })
 
 const ref = (r: { kind: string; namespace: string; name: string }) => ({
 	kind: r.kind,

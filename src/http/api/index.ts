@@ -1,21 +1,24 @@
 /**
  * @module The admin API under `/api`: every route needs admin credentials, validates its input
- * with zod, and is described in `GET /api/openapi.json`, generated from the same schemas.
+ * with zod, and is described in `GET /api/openapi.json`, generated from the same route definitions
+ * at build time (`npm run openapi` writes openapi.json; a test fails when it no longer matches).
  */
-import { OpenAPIHono } from '@hono/zod-openapi'
+import type { OpenAPIHono } from '@hono/zod-openapi'
 import { requireAdmin } from '../admin-auth.ts'
 import type { AppEnv } from '../app.ts'
-import { ERROR_STATUS, errorResponse } from '../errors.ts'
+import { errorResponse } from '../errors.ts'
 import { controlRoutes } from './control.ts'
 import { deploymentRoutes } from './deployments.ts'
 import { egressRoutes } from './egress.ts'
 import { eventRoutes } from './events.ts'
+import openApiDocument from './openapi.json' with { type: 'json' }
+import { ApiApp } from './route-app.ts'
 import { runRoutes } from './runs.ts'
 import { statusRoutes } from './status.ts'
 
 /** Builds the `/api` app. */
 export function createApi(): OpenAPIHono<AppEnv> {
-	const api = new OpenAPIHono<AppEnv>({
+	const api = new ApiApp<AppEnv>({
 		// Validation failures use the same envelope as every other error.
 		defaultHook: (result, c) => {
 			if (!result.success) {
@@ -37,26 +40,7 @@ export function createApi(): OpenAPIHono<AppEnv> {
 	api.route('/', deploymentRoutes)
 	api.route('/', egressRoutes)
 	api.route('/', eventRoutes)
-	api.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', {
-		type: 'http',
-		scheme: 'bearer',
-	})
-	api.doc('/openapi.json', (c) => ({
-		openapi: '3.0.3',
-		info: {
-			title: 'tidegate admin API',
-			version: c.var.deps.version,
-			description: [
-				'Authenticate with `Authorization: Bearer <ADMIN_TOKEN>` or a Cloudflare Access JWT.',
-				'Every error answers `{"error": {"code", "message", "requestId"}}` (schema `Error`); the codes and their statuses:',
-				Object.entries(ERROR_STATUS)
-					.map(([code, status]) => `\`${code}\` ${status}`)
-					.join(', '),
-				'A write (reconcile, resume, rollback) is queued: 202 with the run id, its URL in `run` and `Location`.',
-			].join('\n\n'),
-		},
-		servers: [{ url: '/api' }],
-		security: [{ adminToken: [] }],
-	}))
+	// Generated from the routes above (src/http/api/openapi-document.ts); served as it is.
+	api.get('/openapi.json', (c) => c.json(openApiDocument))
 	return api
 }

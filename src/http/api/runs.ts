@@ -1,7 +1,8 @@
 /** `GET /api/runs`, `GET /api/runs/:id`: the reconcile history with plans, API calls and errors. */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import * as z from 'zod'
 import type { AppEnv } from '../app.ts'
 import { AppError } from '../errors.ts'
+import { ApiApp, createRoute } from './route-app.ts'
 import {
 	errorSchema,
 	page,
@@ -39,7 +40,7 @@ const detail = createRoute({
 })
 
 /** Run routes. */
-export const runRoutes = new OpenAPIHono<AppEnv>()
+export const runRoutes = new ApiApp<AppEnv>()
 	.openapi(list, async (c) => {
 		const q = c.req.valid('query')
 		const rows = await c.var.deps.runs.list({

@@ -2,7 +2,7 @@
  * @module Response and query schemas of the admin API. They validate input and generate
  * `GET /api/openapi.json`, so the documentation cannot drift from the code.
  */
-import { z } from '@hono/zod-openapi'
+import * as z from 'zod'
 import { planTextOf } from '../../domain/edge/render-plan.ts'
 import { RUN_STATUSES, RUN_TRIGGERS, type Run } from '../../domain/edge/runs.ts'
 import { ERROR_CODES } from '../errors.ts'
@@ -15,12 +15,12 @@ export const pageQuery = z.object({
 		.min(1)
 		.max(200)
 		.default(50)
-		.openapi({ description: 'items per page (1-200)' }),
+		.meta({ description: 'items per page (1-200)' }),
 	cursor: z
 		.string()
 		.regex(/^\d+$/, 'cursor must be the nextCursor of a previous page')
 		.optional()
-		.openapi({ description: 'the nextCursor of the previous page' }),
+		.meta({ description: 'the nextCursor of the previous page' }),
 })
 
 /** A page of items and the cursor of the next page (null on the last page). */
@@ -39,17 +39,17 @@ export function toPage<T extends { id: number }, U>(rows: T[], limit: number, ma
 export const errorSchema = z
 	.object({
 		error: z.object({
-			code: z.enum(ERROR_CODES).openapi({
+			code: z.enum(ERROR_CODES).meta({
 				description: 'machine-readable; each code has one HTTP status',
 			}),
-			message: z.string().openapi({ description: 'what went wrong, in words' }),
+			message: z.string().meta({ description: 'what went wrong, in words' }),
 			requestId: z
 				.string()
-				.openapi({ description: 'quote it to find the matching log line (the Cloudflare ray id)' }),
+				.meta({ description: 'quote it to find the matching log line (the Cloudflare ray id)' }),
 			details: z.unknown().optional(),
 		}),
 	})
-	.openapi('Error')
+	.meta({ id: 'Error' })
 
 /** Query of `GET /api/runs`. */
 export const runsQuery = pageQuery.extend({
@@ -82,18 +82,18 @@ export const runSummarySchema = z
 		finishedAt: z.string().nullable(),
 		durationMs: z.number().nullable(),
 	})
-	.openapi('RunSummary')
+	.meta({ id: 'RunSummary' })
 
 /** A run with its plan, warnings and API calls. */
 export const runDetailSchema = runSummarySchema
 	.extend({
-		plan: z.unknown().openapi({
+		plan: z.unknown().meta({
 			description: 'per resource: changes (with cause), refusals, warnings, the document to PUT',
 		}),
 		planText: z
 			.string()
 			.nullable()
-			.openapi({ description: 'the plan as the human diff the CLI prints' }),
+			.meta({ description: 'the plan as the human diff the CLI prints' }),
 		warnings: z.array(z.string()),
 		apiCalls: z.array(
 			z.object({
@@ -105,7 +105,7 @@ export const runDetailSchema = runSummarySchema
 			}),
 		),
 	})
-	.openapi('RunDetail')
+	.meta({ id: 'RunDetail' })
 
 /** Maps a run for the API (times as ISO 8601). */
 export function runSummary(run: Run): z.infer<typeof runSummarySchema> {

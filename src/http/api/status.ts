@@ -2,10 +2,11 @@
  * `GET /api/status`: the overall health (the dashboard banner's lines), per resource in sync /
  * drifted / failing / suspended, missing configuration, and one summary each of egress and Flux.
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import * as z from 'zod'
 import { CONFIG_PROBLEMS, describeMissing } from '../../app/config.ts'
 import { statusReport } from '../../app/views/health.ts'
 import type { AppEnv } from '../app.ts'
+import { ApiApp, createRoute } from './route-app.ts'
 import { runSummary, runSummarySchema } from './schemas.ts'
 
 const statusSchema = z
@@ -14,11 +15,11 @@ const statusSchema = z
 		health: z
 			.object({
 				state: z.enum(['ok', 'warn', 'bad', 'unknown']),
-				problems: z.array(z.string()).openapi({
+				problems: z.array(z.string()).meta({
 					description: 'everything that is not fine, worst first (the dashboard banner)',
 				}),
 			})
-			.openapi({ description: '`unknown` only before the first reconcile, when nothing is wrong' }),
+			.meta({ description: '`unknown` only before the first reconcile, when nothing is wrong' }),
 		suspended: z.boolean(),
 		missingConfig: z.array(
 			z.object({
@@ -26,7 +27,7 @@ const statusSchema = z
 				kind: z.enum(['secret', 'var']),
 				neededFor: z.string(),
 				problem: z.enum(CONFIG_PROBLEMS),
-				message: z.string().openapi({ description: 'what is wrong and what stays off, in words' }),
+				message: z.string().meta({ description: 'what is wrong and what stays off, in words' }),
 			}),
 		),
 		lastRun: runSummarySchema.nullable(),
@@ -38,11 +39,11 @@ const statusSchema = z
 				detail: z.string(),
 				pendingChanges: z.array(z.unknown()),
 				runId: z.number().int(),
-				managed: z.boolean().openapi({
+				managed: z.boolean().meta({
 					description: 'false: only read (not in tidegate.yaml, or its token is not set)',
 				}),
 				warnings: z.array(z.string()),
-				connectors: z.number().int().nullable().openapi({
+				connectors: z.number().int().nullable().meta({
 					description: 'tunnel only: cloudflared connectors connected (0: nothing is served)',
 				}),
 			}),
@@ -58,7 +59,7 @@ const statusSchema = z
 		),
 		deadLetters: z.number().int(),
 		egress: z.object({
-			checkedAt: z.string().nullable().openapi({ description: 'start of the newest check' }),
+			checkedAt: z.string().nullable().meta({ description: 'start of the newest check' }),
 			expectations: z.object({
 				met: z.number().int(),
 				unmet: z.number().int(),
@@ -68,7 +69,7 @@ const statusSchema = z
 		}),
 		alerts: z.object({
 			undelivered: z.object({
-				count: z.number().int().openapi({
+				count: z.number().int().meta({
 					description: 'alerts that never reached ALERT_WEBHOOK_URL, kept as dead letters',
 				}),
 				newest: z.object({ reason: z.string(), at: z.string() }).nullable(),
@@ -86,7 +87,7 @@ const statusSchema = z
 			),
 		}),
 	})
-	.openapi('Status')
+	.meta({ id: 'Status' })
 
 const route = createRoute({
 	method: 'get',
@@ -98,7 +99,7 @@ const route = createRoute({
 })
 
 /** Status route. */
-export const statusRoutes = new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
+export const statusRoutes = new ApiApp<AppEnv>().openapi(route, async (c) => {
 	const { status, health, egress, flux, alerts } = await statusReport(c.var.deps)
 	const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 	return c.json(
