@@ -93,6 +93,10 @@ export default defineConfig({
 				test: {
 					name: 'integration',
 					include: ['test/integration/**/*.test.ts'],
+					// Above waitFor's 10 s default (test/integration/support/wait.ts), so a slow machine
+					// shows what was awaited instead of a bare timeout; a push → PR → merge test runs
+					// several queue jobs in turn and took over 5 s on a loaded 2-core CI machine.
+					testTimeout: 15_000,
 					setupFiles: ['test/integration/setup.ts'],
 					globalSetup: ['test/helpers/egress-global-setup.ts'],
 				},

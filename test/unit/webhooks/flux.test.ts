@@ -20,9 +20,12 @@ const event = fc.record(
 		severity: fc.constantFrom('info', 'error', 'trace', 'warning'),
 		message: fc.string({ maxLength: 200 }),
 		reason: fc.string({ maxLength: 40 }),
-		metadata: fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 60 }), {
-			maxKeys: 3,
-		}),
+		// A `__proto__` key is left out: the parser drops it rather than keep it (see below).
+		metadata: fc.dictionary(
+			fc.string({ maxLength: 20 }).filter((key) => key !== '__proto__'),
+			fc.string({ maxLength: 60 }),
+			{ maxKeys: 3 },
+		),
 		reportingController: fc.constantFrom('kustomize-controller', 'helm-controller'),
 	},
 	{ requiredKeys: ['involvedObject', 'severity'] },
@@ -60,6 +63,19 @@ describe('parseFluxEvent', () => {
 				})
 			}),
 		)
+	})
+
+	it('drops a `__proto__` metadata key instead of letting it reach an object prototype', () => {
+		const parsed = parseFluxEvent(
+			JSON.parse(
+				'{"involvedObject":{"kind":"Kustomization","name":"apps"},"severity":"info","metadata":{"__proto__":{"polluted":"yes"},"revision":"main@sha1:abc"}}',
+			),
+		)
+		expect(parsed.ok).toBe(true)
+		const metadata = parsed.ok ? parsed.value.metadata : {}
+		expect(metadata).toEqual({ revision: 'main@sha1:abc' })
+		expect(Object.getPrototypeOf(metadata)).not.toHaveProperty('polluted')
+		expect(({} as Record<string, unknown>).polluted).toBeUndefined()
 	})
 })
 
