@@ -259,6 +259,7 @@ describe('a pull request to the tracked branch', () => {
 			head: 'gpu-lan',
 			files: { 'tidegate.yaml': desiredYaml({ entries: GPU_LAN }) },
 		})
+		expect(opened.statusCode).toBe(202)
 		await waitForChecks(opened.sha)
 		// Someone adds the GPU LAN by hand before the merge: the merge's run has nothing left to add.
 		edge.cloudflare.handEdit({

@@ -124,8 +124,8 @@ function pullFields(repo: RepoState, pull: PullRecord, links: Links, baseSha: st
 	const changed = changedFiles(repo, pull)
 	return {
 		url: self,
-		id: 2_000_000_000 + pull.number,
-		node_id: nodeId('PullRequest', 2_000_000_000 + pull.number),
+		id: pull.id,
+		node_id: nodeId('PullRequest', pull.id),
 		html_url: `${html}/pull/${pull.number}`,
 		diff_url: `${html}/pull/${pull.number}.diff`,
 		patch_url: `${html}/pull/${pull.number}.patch`,

@@ -378,6 +378,10 @@ export function createGitHubStandin(options: GitHubStandinOptions = {}): GitHubS
 		nextCommentId: 1,
 	}
 	let hookCreatedAt = now()
+	// Kept across reset, as GitHub never reuses an id: a pull request opened after a reset is another
+	// object, so its webhook body differs from an earlier one's even when the commits are the same
+	// (tidegate takes a byte-identical body under a new delivery id for a replay).
+	let nextPullId = 2_000_000_001
 	const faultList = createFaultList()
 	let recorded: RecordedRequest[] = []
 	let nextRequestId = 1
@@ -908,6 +912,7 @@ export function createGitHubStandin(options: GitHubStandinOptions = {}): GitHubS
 			const at = now()
 			const number = repo.pulls.size + 1
 			const pull: PullRecord = {
+				id: nextPullId++,
 				number,
 				title: input.title ?? `Pull request ${number}`,
 				body: input.body ?? null,

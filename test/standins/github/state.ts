@@ -63,6 +63,8 @@ export interface HeadRepository extends RepositoryFacts {
 
 /** A pull request as stored. Its head commits live in the base repository (GitHub's `refs/pull/N/head`). */
 export interface PullRecord {
+	/** GitHub's global id: never reused, not even across the stand-in's reset. */
+	id: number
 	number: number
 	title: string
 	body: string | null

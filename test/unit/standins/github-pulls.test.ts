@@ -42,9 +42,10 @@ const pullRequest = z.object({
 	}),
 })
 
-async function setup() {
+async function setup(now?: () => number) {
 	const sent: { event: string; payload: PullRequestEvent }[] = []
 	const standin = createGitHubStandin({
+		...(now ? { now } : {}),
 		repositories: [{ fullName: REPO, files: { 'tidegate.yaml': 'version: 1\n' } }],
 		webhook: {
 			url: 'https://tidegate.test/webhooks/github',
@@ -153,6 +154,22 @@ describe('pull requests', () => {
 			merged: true,
 			merge_commit_sha: merged.mergeCommitSha,
 		})
+	})
+
+	it('never reuses a pull request’s id, not even after a reset within the same second', async () => {
+		// Same commits at the same instant after a reset: only the id tells the two openings apart, as
+		// on GitHub. A byte-identical body under a new delivery id would be a replay to tidegate.
+		const { standin, sent } = await setup(() => Date.UTC(2026, 11, 5, 12))
+		const open = () =>
+			standin.openPullRequest({ head: 'x', files: { 'tidegate.yaml': 'version: 1\n# x\n' } })
+		const first = await open()
+		await standin.reset()
+		const second = await open()
+		expect(second.sha).toBe(first.sha)
+		const [a, b] = sent.filter((s) => s.event === 'pull_request').map((s) => s.payload.pull_request)
+		expect(b?.number).toBe(a?.number)
+		expect(b?.id).not.toBe(a?.id)
+		expect(b?.node_id).not.toBe(a?.node_id)
 	})
 })
 
