@@ -6,7 +6,7 @@
  *   BENCH_BASELINE=<ref>   the commit to compare with (default: BASELINE_COMMIT); `none` skips it
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { cpSync, existsSync, symlinkSync } from 'node:fs'
+import { cpSync, existsSync, lstatSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,8 +42,14 @@ export function baselineRoot(commit: string): string {
 			stdio: 'ignore',
 		})
 	}
-	if (!existsSync(join(dir, 'node_modules'))) {
-		symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
+	// The checkout may have been made from another clone (since removed): point it at this one's.
+	const modules = join(dir, 'node_modules')
+	const existing = lstatSync(modules, { throwIfNoEntry: false })
+	if (existing?.isSymbolicLink() && readlinkSync(modules) !== join(ROOT, 'node_modules')) {
+		unlinkSync(modules)
+	}
+	if (!existsSync(modules)) {
+		symlinkSync(join(ROOT, 'node_modules'), modules, 'dir')
 	}
 	cpSync(join(ROOT, 'bench'), join(dir, 'bench'), { recursive: true, force: true })
 	return dir

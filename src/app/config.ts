@@ -4,7 +4,7 @@
  * are missing. A capability whose configuration is missing is off; the rest keep working. Values
  * never leave this module's callers.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** Every variable and secret tidegate reads, with the capability that needs it. */
 export const CONFIG = {

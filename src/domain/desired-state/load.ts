@@ -17,7 +17,7 @@ import {
 	type YAMLError,
 	YAMLParseError,
 } from 'yaml'
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { err, ok, type Result } from '../../lib/result.ts'
 import { type Diagnostic, error, warning, type YamlPath } from '../diagnostics.ts'
 import { yamlOffset } from '../yaml-locate.ts'

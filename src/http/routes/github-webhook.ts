@@ -5,7 +5,7 @@
  * record → queue → 202.
  */
 import { Hono } from 'hono'
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { ingestGitHubDelivery, type VerifiedDelivery } from '../../app/github/ingest.ts'
 import { sha256Hex } from '../../lib/secrets.ts'
 import {
