@@ -4,7 +4,7 @@ import { env } from 'cloudflare:workers'
 import { FetchInterceptor } from '@mswjs/interceptors/fetch'
 import { HttpResponse, http, passthrough, type RequestHandler } from 'msw'
 import { defineNetwork, InterceptorSource } from 'msw/experimental'
-import { afterAll, afterEach, beforeAll } from 'vitest'
+import { afterEach, beforeAll } from 'vitest'
 import { cloudflareStandinHandlers } from '../../standins/cloudflare/msw.ts'
 import {
 	type CloudflareStandin,
@@ -77,6 +77,8 @@ export function useEdge(
 	})
 	beforeAll(() => network.enable())
 	afterEach(() => network.resetHandlers(...base))
-	afterAll(() => network.disable())
+	// Left enabled after the file: a queue job or alert a test set going may still run before the
+	// file's isolate is dropped, and it should reach the stand-ins, not a real DNS lookup that fails
+	// loudly in the log. Every file runs in an isolate of its own.
 	return { cloudflare, github, receiver, alerts, use: (...handlers) => network.use(...handlers) }
 }
