@@ -21,6 +21,7 @@ import type * as z from 'zod'
 import { err, ok, type Result } from '../../lib/result.ts'
 import { type Diagnostic, error, warning, type YamlPath } from '../diagnostics.ts'
 import { yamlOffset } from '../yaml-locate.ts'
+import { readBlockYaml } from './block-yaml.ts'
 import { type DesiredState, validateDesiredState } from './model.ts'
 import { desiredStateSchema } from './schema.ts'
 
@@ -79,6 +80,10 @@ export function loadDesiredState(text: string): Result<LoadedDesiredState, Diagn
 	}
 	// A leading BOM is legal in YAML but invisible in editors; positions are counted without it.
 	const source = text.replace(/^\uFEFF/, '')
+	const clean = loadBlockStyle(source)
+	if (clean) {
+		return ok(clean)
+	}
 	const deep = tooDeep(source)
 	if (deep) {
 		return err([deep])
@@ -147,14 +152,41 @@ export function loadDesiredState(text: string): Result<LoadedDesiredState, Diagn
 	if (!state) {
 		return err(located)
 	}
-	// Zones are known only when Cloudflare is read: keep the lines of what may be refused then.
+	keepLines(state, (path) => {
+		const offset = yamlOffset(doc.contents, path)
+		return offset === undefined ? undefined : lines.linePos(offset).line
+	})
+	return ok({ state, warnings: located })
+}
+
+/**
+ * The common case at a tenth of the cost: a file in plain block style (src/domain/desired-state/
+ * block-yaml.ts) that validates without a single finding. Anything else — YAML beyond that style,
+ * an error or a warning to locate — answers `undefined` and takes the full path, which reads the
+ * same file to the same state.
+ */
+function loadBlockStyle(source: string): LoadedDesiredState | undefined {
+	const read = readBlockYaml(source)
+	const parsed = read && desiredStateSchema.safeParse(read.value)
+	if (!(read && parsed?.success)) {
+		return undefined
+	}
+	const { state, diagnostics } = validateDesiredState(parsed.data)
+	if (!state || diagnostics.length > 0) {
+		return undefined
+	}
+	keepLines(state, read.lineOf)
+	return { state, warnings: [] }
+}
+
+/** Zones are known only when Cloudflare is read: keeps the lines of what may be refused then. */
+function keepLines(state: DesiredState, lineOf: (path: YamlPath) => number | undefined): void {
 	for (const spec of [...(state.tunnel?.dns ?? []), ...(state.tunnel?.routes ?? [])]) {
-		const offset = yamlOffset(doc.contents, spec.at)
-		if (offset !== undefined) {
-			spec.line = lines.linePos(offset).line
+		const line = lineOf(spec.at)
+		if (line !== undefined) {
+			spec.line = line
 		}
 	}
-	return ok({ state, warnings: located })
 }
 
 /**
