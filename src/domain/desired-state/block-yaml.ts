@@ -4,7 +4,7 @@
  *
  * Why by hand: the `yaml` package stays in the bundle because it locates every finding, but it
  * parses at about 4 MB/s (5 ms for a 100-rule file, 50 ms for 1,000, the whole CPU budget), and
- * js-yaml, ten times faster, would add 11–15 KiB gzip to a bundle held under 200 KiB. This reader
+ * js-yaml, ten times faster, would add 11–14 KiB gzip to a bundle held under 200 KiB. This reader
  * returns exactly what the `yaml` package (YAML 1.2, core schema) returns for the same text, or
  * `undefined` for anything beyond the subset (flow collections, anchors, tags, block scalars,
  * escapes, multi-line scalars, duplicate keys, errors), which then takes the full path. A
